@@ -455,3 +455,10 @@ validate13.errors = vErrors;
 return errors === 0;
 }
 
+
+/** Each operation's query validator, by operationId. */
+export const queryValidators = {
+  GetDeviceProvisioningInformation: validateGetDeviceProvisioningInformationQuery,
+  ReprovisionDevice: validateReprovisionDeviceQuery,
+  ReprovisionDeviceByGet: validateReprovisionDeviceByGetQuery,
+};

@@ -277,7 +277,8 @@ function renderValidators(openapi: JsonObject, operations: OperationEntry[]): { 
     // The server ships without ajv: a validator needing ajv's runtime would break it.
     throw new Error('a generated validator depends on the ajv runtime; simplify the schema');
   }
-  const js = `${HEADER}\n${code}\n`;
+  const table = operations.map((op) => `  ${op.operationId}: ${queryValidatorName(op.operationId)},`).join('\n');
+  const js = `${HEADER}\n${code}\n\n/** Each operation's query validator, by operationId. */\nexport const queryValidators = {\n${table}\n};\n`;
 
   const queryDecls = operations
     .map(
@@ -288,6 +289,7 @@ function renderValidators(openapi: JsonObject, operations: OperationEntry[]): { 
     .join('\n');
   const dts = `${HEADER}
 
+import type { OperationId } from './operations.js';
 import type { components, operations } from './types.js';
 
 /** One validation failure, as ajv reports it (the subset xprov reads). */
@@ -307,6 +309,11 @@ export interface Validator<T> {
 /** Validates a store document: DeviceProvisioningInfo, closed to unknown keys. */
 export declare const validateDeviceProvisioningInfo: Validator<components['schemas']['DeviceProvisioningInfo']>;
 ${queryDecls}
+
+/** Each operation's query validator, by operationId. */
+export declare const queryValidators: {
+  readonly [Op in OperationId]: Validator<NonNullable<operations[Op]['parameters']['query']>>;
+};
 `;
   return { js, dts };
 }

@@ -1,0 +1,54 @@
+/**
+ * `xprov serve`: parse the configuration, start the service, stop it gracefully on
+ * SIGTERM/SIGINT (exit 0).
+ */
+import { parseServeConfig, serveUsage } from '../config/config.js';
+import { createLogger, causeChain } from '../log.js';
+import { startService } from '../server/serve.js';
+import { isSocketActivated, takePassedSockets } from '../server/systemd.js';
+import { UsageError } from './usage-error.js';
+
+/** Runs the service until a stop signal; resolves with the exit code. */
+export async function serveCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${serveUsage()}\n`);
+    return 0;
+  }
+  const config = (() => {
+    try {
+      return parseServeConfig(argv, { cwd: process.cwd(), socketActivated: isSocketActivated(process.env, process.pid) });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  })();
+  const log = createLogger(config.logLevel);
+  const passed = takePassedSockets(process.env, process.pid);
+  let service;
+  try {
+    service = await startService(config, log, passed);
+  } catch (err) {
+    log.fatal({ cause: causeChain(err) }, 'cannot start');
+    process.stderr.write(`xprov: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const running = service;
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'stopping: finishing in-flight requests');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      void running.stop().then(
+        (clean) => {
+          log.info({ clean }, 'stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error({ cause: causeChain(err) }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

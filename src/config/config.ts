@@ -1,0 +1,242 @@
+/**
+ * The one typed configuration of `xprov serve`. Every setting is declared once in
+ * SETTINGS below, with its flag, its config-file key, its default and its help text;
+ * flags, the YAML config file and `--help` are all derived from that table.
+ * Precedence: built-in default < config file < flags.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { type StoreLocation, parseStoreLocation } from '../store/location.js';
+import { ConfigError } from './config-error.js';
+import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from './listen-url.js';
+
+/** The settings of `xprov serve`, resolved and checked. */
+export interface ServeConfig {
+  /** Where provisioning information comes from (the secrets adapter). */
+  readonly store: StoreLocation;
+  /**
+   * Where to listen. Never empty: when nothing is configured it is the passed sockets
+   * under systemd socket activation, else DEFAULT_LISTEN_URL.
+   */
+  readonly listen: readonly ListenerSpec[];
+  /** Permission bits of the Unix sockets xprov creates. */
+  readonly socketMode: number;
+  /** Group (name or gid) to give the Unix sockets xprov creates; undefined keeps the process's. */
+  readonly socketGroup: string | undefined;
+  /** Allow TCP listeners on non-loopback addresses. */
+  readonly allowRemote: boolean;
+  /** Minimum level of log lines. */
+  readonly logLevel: LogLevel;
+  /** Time a client has to send its request headers. */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send its whole request. */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept open. */
+  readonly keepAliveTimeoutMs: number;
+  /** On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** The raw value of a setting as given by a flag or the config file. */
+type Raw = string | boolean | number | string[] | undefined;
+
+interface Setting<K extends keyof ServeConfig> {
+  readonly key: K;
+  readonly flag: string;
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  /** The default, as it would be written in the config file. */
+  readonly default: string | boolean | number | undefined;
+  readonly help: string;
+}
+
+const DEFAULT_STORE = '/etc/xprov/provisioning.yaml';
+
+/** Every setting, its flag, its default and its help: the one place defaults live. */
+export const SETTINGS = [
+  { key: 'store', flag: 'store', type: 'string', default: DEFAULT_STORE, help: 'store: a path or file: URL of a YAML/JSON provisioning file' },
+  { key: 'listen', flag: 'listen', type: 'string', multiple: true, default: undefined, help: `where to listen, repeatable: unix:///abs.sock, http://127.0.0.1:PORT, fd://NAME (default ${DEFAULT_LISTEN_URL}, or the sockets systemd passes)` },
+  { key: 'socketMode', flag: 'socket-mode', type: 'string', default: '0660', help: 'octal permission bits of created Unix sockets' },
+  { key: 'socketGroup', flag: 'socket-group', type: 'string', default: undefined, help: 'group (name or gid) of created Unix sockets' },
+  { key: 'allowRemote', flag: 'allow-remote', type: 'boolean', default: false, help: 'allow TCP listeners on non-loopback addresses (plain HTTP carrying secrets!)' },
+  { key: 'logLevel', flag: 'log-level', type: 'string', default: 'info', help: `log level: ${LOG_LEVELS.join(', ')}` },
+  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', type: 'string', default: 10_000, help: 'ms a client has to send its request headers' },
+  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', type: 'string', default: 30_000, help: 'ms a client has to send its whole request' },
+  { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', type: 'string', default: 5_000, help: 'ms an idle keep-alive connection stays open' },
+  { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', type: 'string', default: 10_000, help: 'ms in-flight requests get on SIGTERM before connections are cut' },
+] as const satisfies readonly Setting<keyof ServeConfig>[];
+
+/** Where the process is and what it was given, so that parsing stays pure and testable. */
+export interface ConfigContext {
+  readonly cwd: string;
+  /** True when systemd passed listening sockets (LISTEN_FDS for this process). */
+  readonly socketActivated: boolean;
+  /** Reads the config file; defaults to the real file system. */
+  readonly readFile?: (file: string) => string;
+}
+
+type SettingKey = (typeof SETTINGS)[number]['key'];
+
+/** Help text for `xprov serve --help`, from SETTINGS. */
+export function serveUsage(): string {
+  const lines = SETTINGS.map((s) => {
+    const arg = s.type === 'boolean' ? '' : ' VALUE';
+    const def = s.default === undefined || s.default === false ? '' : ` [default: ${String(s.default)}]`;
+    return `  --${s.flag}${arg}\n      ${s.help}${def}`;
+  });
+  return [
+    'usage: xprov serve [--config FILE] [options]',
+    '',
+    'Serves the IoT Edge external provisioning API. Every option can also be set in the',
+    'YAML config file under its camelCase key (e.g. socketMode: "0660"); flags win.',
+    '',
+    '  --config FILE\n      YAML config file',
+    ...lines,
+  ].join('\n');
+}
+
+/** Parses a whole number of milliseconds. */
+function parseMs(name: string, raw: Raw): number {
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text) || Number(text) === 0) {
+    throw new ConfigError(`${name} must be a positive whole number of milliseconds`);
+  }
+  return Number(text);
+}
+
+function parseSocketMode(raw: Raw): number {
+  const text = typeof raw === 'number' ? raw.toString(8) : raw;
+  if (typeof text !== 'string' || !/^0?[0-7]{3}$/.test(text)) {
+    throw new ConfigError('socketMode must be octal permission bits such as 0660');
+  }
+  const mode = Number.parseInt(text, 8);
+  if ((mode & 0o600) !== 0o600) {
+    throw new ConfigError('socketMode must let the owner read and write the socket (0600 or more)');
+  }
+  return mode;
+}
+
+function parseLogLevel(raw: Raw): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (level === undefined) {
+    throw new ConfigError(`logLevel must be one of: ${LOG_LEVELS.join(', ')}`);
+  }
+  return level;
+}
+
+function asString(name: string, raw: Raw): string {
+  if (typeof raw !== 'string') {
+    throw new ConfigError(`${name} must be a string`);
+  }
+  return raw;
+}
+
+function asBoolean(name: string, raw: Raw): boolean {
+  if (typeof raw !== 'boolean') {
+    throw new ConfigError(`${name} must be true or false`);
+  }
+  return raw;
+}
+
+function asStringList(name: string, raw: Raw): string[] {
+  if (typeof raw === 'string') {
+    return [raw];
+  }
+  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string')) {
+    return raw;
+  }
+  throw new ConfigError(`${name} must be a string or a list of strings`);
+}
+
+/** Reads the config file into raw values keyed by setting; unknown keys are errors. */
+function readConfigFile(file: string, context: ConfigContext): Partial<Record<SettingKey, Raw>> {
+  let text: string;
+  try {
+    text = (context.readFile ?? ((f: string) => readFileSync(f, 'utf8')))(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot read config file ${file} (${code ?? (err as Error).message})`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { uniqueKeys: true, prettyErrors: false });
+  } catch (err) {
+    const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw new ConfigError(`config file ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}`);
+  }
+  if (doc === null || doc === undefined) {
+    return {};
+  }
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`config file ${file} must be a mapping of settings`);
+  }
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  const out: Partial<Record<SettingKey, Raw>> = {};
+  for (const [key, value] of Object.entries(doc)) {
+    if (!known.has(key)) {
+      throw new ConfigError(`config file ${file}: unknown setting ${JSON.stringify(key)} (known: ${[...known].join(', ')})`);
+    }
+    out[key as SettingKey] = value as Raw;
+  }
+  // A relative store path in a config file is relative to that file, not to the cwd.
+  if (typeof out.store === 'string' && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(out.store)) {
+    out.store = path.resolve(path.dirname(path.resolve(context.cwd, file)), out.store);
+  }
+  return out;
+}
+
+/**
+ * Parses `xprov serve` arguments (after the subcommand) into a checked ServeConfig.
+ * Throws ConfigError with a one-line explanation on any problem.
+ */
+export function parseServeConfig(argv: readonly string[], context: ConfigContext): ServeConfig {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { config: { type: 'string' } };
+  for (const s of SETTINGS) {
+    options[s.flag] = 'multiple' in s ? { type: s.type, multiple: true } : { type: s.type };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new ConfigError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
+  }
+  const flags = parsed.values as Record<string, Raw>;
+  const fromFile = typeof flags.config === 'string' ? readConfigFile(flags.config, context) : {};
+
+  const raw = (key: SettingKey): Raw => {
+    const setting = SETTINGS.find((s) => s.key === key);
+    const flag = setting ? flags[setting.flag] : undefined;
+    return flag ?? fromFile[key] ?? setting?.default;
+  };
+
+  const allowRemote = asBoolean('allowRemote', raw('allowRemote'));
+  const listenRaw = raw('listen');
+  const listenUrls = listenRaw === undefined ? [] : asStringList('listen', listenRaw);
+  const listen = listenUrls.map((url) => parseListenUrl(url, allowRemote));
+  const socketGroupRaw = raw('socketGroup');
+  return {
+    store: parseStoreLocation(asString('store', raw('store')), context.cwd),
+    listen:
+      listen.length > 0
+        ? listen
+        : context.socketActivated
+          ? [{ kind: 'systemd' }]
+          : [parseListenUrl(DEFAULT_LISTEN_URL, false)],
+    socketMode: parseSocketMode(raw('socketMode')),
+    socketGroup:
+      socketGroupRaw === undefined
+        ? undefined
+        : typeof socketGroupRaw === 'number'
+          ? String(socketGroupRaw)
+          : asString('socketGroup', socketGroupRaw),
+    allowRemote,
+    logLevel: parseLogLevel(raw('logLevel')),
+    headersTimeoutMs: parseMs('headersTimeoutMs', raw('headersTimeoutMs')),
+    requestTimeoutMs: parseMs('requestTimeoutMs', raw('requestTimeoutMs')),
+    keepAliveTimeoutMs: parseMs('keepAliveTimeoutMs', raw('keepAliveTimeoutMs')),
+    shutdownTimeoutMs: parseMs('shutdownTimeoutMs', raw('shutdownTimeoutMs')),
+  };
+}

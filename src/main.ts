@@ -1,0 +1,23 @@
+/**
+ * Process entry point (what bin/xprov.cjs runs): runs the CLI and exits with its code.
+ * An exception nothing handled means a bug: it is logged and the process exits 70
+ * (EX_SOFTWARE) so that systemd restarts it, rather than serving in an unknown state.
+ */
+import { main } from './cli.js';
+
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`xprov: internal error: ${err.stack ?? err.message}\n`);
+  process.exit(70);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Logs are written synchronously, so exiting now loses nothing; not waiting for the
+    // event loop to drain means a forgotten handle can never keep a stopped server alive.
+    process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`xprov: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(70);
+  },
+);

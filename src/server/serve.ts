@@ -1,0 +1,75 @@
+/**
+ * Starting and stopping the service: open the store, build the app, bind the
+ * listeners; on stop, stop accepting, let in-flight requests finish (cut after the
+ * shutdown timeout), remove created sockets and close the store.
+ */
+import type { ServeConfig } from '../config/config.js';
+import { createApp } from '../http/app.js';
+import type { Logger } from '../log.js';
+import { ProvisioningService } from '../service.js';
+import { openStore } from '../store/open-store.js';
+import { type BoundListener, bindListeners } from './listen.js';
+import { resolveGroup } from './group.js';
+import type { PassedSocket } from './systemd.js';
+
+/** A started service. */
+export interface RunningService {
+  readonly listeners: readonly BoundListener[];
+  /** Stops gracefully; resolves true when every in-flight request finished in time. */
+  stop(): Promise<boolean>;
+}
+
+/** Starts the service described by `config`; rejects if a listener cannot be bound. */
+export async function startService(config: ServeConfig, log: Logger, passed: readonly PassedSocket[]): Promise<RunningService> {
+  const gid = config.socketGroup === undefined ? undefined : resolveGroup(config.socketGroup);
+  const store = await openStore(config.store, log);
+  const app = createApp(new ProvisioningService(store, log), log);
+  let listeners: BoundListener[];
+  try {
+    listeners = await bindListeners(config.listen, app.callback(), {
+      timeouts: config,
+      socket: { mode: config.socketMode, gid },
+      passed,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  log.info({ listen: listeners.map((l) => l.description), store: store.description }, 'xprov serving');
+
+  let stopping: Promise<boolean> | undefined;
+  const stop = async (): Promise<boolean> => {
+    const closed = Promise.all(
+      listeners.map(
+        (l) =>
+          new Promise<void>((resolve) => {
+            l.server.close(() => resolve());
+            l.server.closeIdleConnections();
+          }),
+      ),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs);
+    });
+    const finished = await Promise.race([closed.then(() => true), timedOut]);
+    clearTimeout(timer);
+    if (!finished) {
+      log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time; closing their connections');
+      for (const l of listeners) {
+        l.server.closeAllConnections();
+      }
+      await closed;
+    }
+    await Promise.all(listeners.map((l) => l.cleanup()));
+    await store.close();
+    return finished;
+  };
+  return {
+    listeners,
+    stop: () => {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

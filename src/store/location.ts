@@ -1,0 +1,33 @@
+/**
+ * Where the store is, parsed from the configured store string. A plain path or a
+ * `file:` URL selects the file store; other schemes are for other adapters.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../config/config-error.js';
+
+/** A parsed store location: a tagged union, one member per adapter. */
+export type StoreLocation = { readonly kind: 'file'; readonly path: string };
+
+
+/**
+ * Parses `--store`: `/abs/path.yaml`, `relative/path.json` (resolved against `cwd`),
+ * or `file:///abs/path.yaml`.
+ */
+export function parseStoreLocation(text: string, cwd: string): StoreLocation {
+  if (text.trim() === '') {
+    throw new ConfigError('store must not be empty');
+  }
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    return { kind: 'file', path: path.resolve(cwd, text) };
+  }
+  if (scheme === 'file') {
+    try {
+      return { kind: 'file', path: fileURLToPath(text) };
+    } catch (err) {
+      throw new ConfigError(`store ${JSON.stringify(text)} is not a valid file: URL (${(err as Error).message})`);
+    }
+  }
+  throw new ConfigError(`store ${JSON.stringify(text)} has unknown scheme "${scheme}:" (supported: a path, file:)`);
+}
