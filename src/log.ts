@@ -3,7 +3,8 @@
  * any collector takes it from there). Nothing logged may contain a secret: callers log
  * ids, paths and problems, never provisioning values.
  */
-import { pino, type Logger as PinoLogger } from 'pino';
+import { type DestinationStream, pino, type Logger as PinoLogger } from 'pino';
+import { redactSecrets } from './redact.js';
 
 /** Log levels accepted by --log-level and the config file, most verbose first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -13,18 +14,19 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type Logger = PinoLogger;
 
 /**
- * Creates the logger writing to `fd` (stdout by default). Writes are synchronous so
- * that the last lines before an exit are never lost.
+ * Creates the logger, writing to stdout unless given another destination. Writes to
+ * stdout are synchronous so that the last lines before an exit are never lost.
  */
-export function createLogger(level: LogLevel, fd = 1): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ fd, sync: true }),
+    destination ?? pino.destination({ fd: 1, sync: true }),
   );
 }
 
 /**
- * The causes of an error as one line each (`message` and `code`), for the log only.
+ * The causes of an error as one line each (`message` and `code`), for the log only,
+ * with secrets masked (library messages may quote what they failed on).
  * Stops at 8 levels so that a cyclic cause cannot loop.
  */
 export function causeChain(err: unknown): string[] {
@@ -33,10 +35,10 @@ export function causeChain(err: unknown): string[] {
   while (current !== undefined && chain.length < 8) {
     if (current instanceof Error) {
       const code = (current as NodeJS.ErrnoException).code;
-      chain.push(`${current.name}: ${current.message}${code ? ` (${code})` : ''}`);
+      chain.push(redactSecrets(`${current.name}: ${current.message}${code ? ` (${code})` : ''}`));
       current = current.cause;
     } else {
-      chain.push(String(current));
+      chain.push(redactSecrets(String(current)));
       current = undefined;
     }
   }

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { type StoreLocation, parseStoreLocation } from '../store/location.js';
+import { parseYamlStrict } from '../yaml-text.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from './listen-url.js';
 
@@ -160,13 +160,11 @@ function readConfigFile(file: string, context: ConfigContext): Partial<Record<Se
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(`cannot read config file ${file} (${code ?? (err as Error).message})`);
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text, { uniqueKeys: true, prettyErrors: false });
-  } catch (err) {
-    const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new ConfigError(`config file ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}`);
+  const parsed = parseYamlStrict(text);
+  if (!parsed.ok) {
+    throw new ConfigError(`config file ${file}: ${parsed.problems[0] ?? 'not valid YAML'}`);
   }
+  const doc = parsed.value;
   if (doc === null || doc === undefined) {
     return {};
   }

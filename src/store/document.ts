@@ -2,14 +2,13 @@
  * Parses and checks a store document: YAML or JSON text shaped exactly like
  * DeviceProvisioningInfo. Checked with the precompiled validator generated from the
  * spec (closed to unknown keys, to catch typos) and then with the daemon's own rules.
- * Problems name fields and positions, never values or source excerpts (yaml's own
- * error messages quote the offending line, which may hold a key).
+ * Problems name fields and positions, never values or source excerpts.
  */
-import { parseDocument } from 'yaml';
 import { validateDeviceProvisioningInfo } from '../../generated/validators.js';
 import { daemonRefusals } from '../contract/daemon-rules.js';
 import { schemaMessages } from '../contract/schema-messages.js';
 import type { DeviceProvisioningInfo } from '../contract/types.js';
+import { parseYamlStrict } from '../yaml-text.js';
 
 /** The outcome of checking a document: the info to serve, or every problem found. */
 export type DocumentResult =
@@ -17,26 +16,15 @@ export type DocumentResult =
   | { readonly ok: false; readonly problems: readonly string[] };
 
 /**
- * Parses `text` (YAML 1.2, which includes JSON) and checks it. Duplicate keys and
- * more than one document are refused: either would make what is served ambiguous.
+ * Parses `text` (YAML 1.2, which includes JSON) and checks it. Duplicate keys are
+ * refused: they would make what is served ambiguous.
  */
 export function checkStoreDocument(text: string): DocumentResult {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((err) => {
-        const at = err.linePos?.[0];
-        return `not valid YAML/JSON (${err.code}${at ? ` at line ${at.line}, column ${at.col}` : ''})`;
-      }),
-    };
+  const parsed = parseYamlStrict(text);
+  if (!parsed.ok) {
+    return parsed;
   }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 16 });
-  } catch {
-    return { ok: false, problems: ['not valid YAML/JSON (aliases expand too far)'] };
-  }
+  const value = parsed.value;
   if (!validateDeviceProvisioningInfo(value)) {
     return { ok: false, problems: schemaMessages(validateDeviceProvisioningInfo.errors ?? []) };
   }

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { type ServeConfig, parseServeConfig, serveUsage, SETTINGS } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/config-error.js';
+import { repoRoot } from '../support/paths.js';
+
+const fixtures = path.join(repoRoot, 'test', 'config', 'fixtures');
+const fixture = (name: string): string => path.join(fixtures, name);
+const cwd = '/srv/work';
+const plain = { cwd, socketActivated: false };
+
+/** What `xprov serve` runs with when given nothing. */
+const DEFAULTS: ServeConfig = {
+  store: { kind: 'file', path: '/etc/xprov/provisioning.yaml' },
+  listen: [{ kind: 'tcp', host: '127.0.0.1', port: 9999 }],
+  socketMode: 0o660,
+  socketGroup: undefined,
+  allowRemote: false,
+  logLevel: 'info',
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  shutdownTimeoutMs: 10_000,
+};
+
+function configError(argv: string[], context = plain): string {
+  try {
+    parseServeConfig(argv, context);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.ok(!err.message.includes('\n'), 'config errors are one line');
+    return err.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config', () => {
+  describe('good fixtures', () => {
+    it('has built-in defaults for everything', () => {
+      assert.deepEqual(parseServeConfig([], plain), DEFAULTS);
+    });
+
+    it('treats an empty config file as all defaults', () => {
+      assert.deepEqual(parseServeConfig(['--config', fixture('empty.yaml')], plain), DEFAULTS);
+    });
+
+    it('reads every setting from the config file; a relative store is relative to the file', () => {
+      assert.deepEqual(parseServeConfig(['--config', fixture('full.yaml')], plain), {
+        store: { kind: 'file', path: path.join(repoRoot, 'test', 'config', 'stores', 'device.yaml') },
+        listen: [
+          { kind: 'unix', path: '/run/external/external.sock' },
+          { kind: 'tcp', host: '127.0.0.1', port: 9998 },
+        ],
+        socketMode: 0o600,
+        socketGroup: 'iotedge',
+        allowRemote: false,
+        logLevel: 'debug',
+        headersTimeoutMs: 2000,
+        requestTimeoutMs: 4000,
+        keepAliveTimeoutMs: 1000,
+        shutdownTimeoutMs: 3000,
+      } satisfies ServeConfig);
+    });
+
+    it('lets flags win over the config file; a relative --store is relative to the cwd', () => {
+      const config = parseServeConfig(
+        ['--config', fixture('full.yaml'), '--store', 'here.json', '--listen', 'unix:///tmp/a.sock', '--listen', 'unix:///tmp/b.sock', '--log-level', 'warn', '--socket-mode', '640'],
+        plain,
+      );
+      assert.deepEqual(config, {
+        ...parseServeConfig(['--config', fixture('full.yaml')], plain),
+        store: { kind: 'file', path: '/srv/work/here.json' },
+        listen: [
+          { kind: 'unix', path: '/tmp/a.sock' },
+          { kind: 'unix', path: '/tmp/b.sock' },
+        ],
+        logLevel: 'warn',
+        socketMode: 0o640,
+      } satisfies ServeConfig);
+    });
+
+    it('serves the sockets systemd passed when nothing else is configured', () => {
+      assert.deepEqual(parseServeConfig([], { cwd, socketActivated: true }), { ...DEFAULTS, listen: [{ kind: 'systemd' }] });
+    });
+
+    it('accepts remote TCP only when allowed', () => {
+      assert.deepEqual(parseServeConfig(['--config', fixture('remote-allowed.yaml')], plain), {
+        ...DEFAULTS,
+        allowRemote: true,
+        listen: [{ kind: 'tcp', host: '0.0.0.0', port: 9999 }],
+      });
+      assert.deepEqual(parseServeConfig(['--listen', 'http://10.1.2.3:80', '--allow-remote'], plain).listen, [
+        { kind: 'tcp', host: '10.1.2.3', port: 80 },
+      ]);
+    });
+
+    it('takes a file: URL as store', () => {
+      assert.deepEqual(parseServeConfig(['--store', 'file:///etc/x/p.yaml'], plain).store, { kind: 'file', path: '/etc/x/p.yaml' });
+    });
+  });
+
+  describe('bad fixtures', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['unknown config key', ['--config', fixture('unknown-key.yaml')], /unknown setting "listenn"/],
+      ['invalid YAML', ['--config', fixture('bad-yaml.yaml')], /: not valid YAML\/JSON \(\w+ at line \d+, column \d+\)/],
+      ['unreadable config', ['--config', fixture('missing.yaml')], /cannot read config file .*missing\.yaml \(ENOENT\)/],
+      ['bad socket mode', ['--config', fixture('bad-mode.yaml')], /socketMode must be octal/],
+      ['socket mode the owner cannot use', ['--socket-mode', '0066'], /owner read and write/],
+      ['remote without --allow-remote', ['--config', fixture('remote.yaml')], /not a loopback address.*--allow-remote/],
+      ['unknown flag', ['--lisen', 'x'], /Unknown option '--lisen'/],
+      ['positional argument', ['extra'], /Unexpected argument 'extra'/],
+      ['bad log level', ['--log-level', 'loud'], /logLevel must be one of: trace, debug/],
+      ['bad timeout', ['--request-timeout-ms', '10s'], /requestTimeoutMs must be a positive whole number/],
+      ['zero timeout', ['--headers-timeout-ms', '0'], /headersTimeoutMs must be a positive/],
+      ['unknown store scheme', ['--store', 'vault://x'], /unknown scheme "vault:"/],
+      ['empty store', ['--store', ''], /store must not be empty/],
+      ['not a URL', ['--listen', 'localhost:9999'], /unsupported scheme localhost:/],
+      ['https listener', ['--listen', 'https://127.0.0.1:1'], /plain HTTP only/],
+      ['listener with a path', ['--listen', 'http://127.0.0.1:9999/prefix'], /must not have a path/],
+      ['unix with a host', ['--listen', 'unix://run/x.sock'], /absolute path and no host/],
+      ['unix without a file', ['--listen', 'unix:///run/'], /must name a file/],
+      ['listener with a query', ['--listen', 'http://127.0.0.1:1/?a=b'], /must not have a user, query or fragment/],
+    ];
+    for (const [name, argv, expected] of cases) {
+      it(`refuses ${name} with a one-line explanation`, () => {
+        assert.match(configError(argv), expected);
+      });
+    }
+  });
+
+  it('documents every setting in the usage text', () => {
+    const usage = serveUsage();
+    for (const setting of SETTINGS) {
+      assert.ok(usage.includes(`--${setting.flag}`), `--${setting.flag} missing from usage`);
+    }
+  });
+});

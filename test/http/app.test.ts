@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
+import { StoreUnavailableError } from '../../src/errors.js';
+import type { SecretsAdapter } from '../../src/store/adapter.js';
+import { FileStore } from '../../src/store/file-store.js';
+import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon } from '../support/daemon-client.js';
+import { type InProcessServer, serveInProcess } from '../support/in-process.js';
+import { captureLog } from '../support/log-capture.js';
+import { example } from '../support/paths.js';
+import { registerSecret } from '../support/secrets.js';
+import { assertConformsToSpec } from '../support/spec.js';
+import { tempDir } from '../support/tmp.js';
+
+const SECRET_IN_CAUSE = 'HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0LWluLWEtY2F1c2U=';
+registerSecret(SECRET_IN_CAUSE);
+
+/** An adapter whose every call fails in a way no adapter may let escape (a bug). */
+class BrokenAdapter implements SecretsAdapter {
+  readonly description = 'broken';
+  getProvisioningInfo(): Promise<DeviceProvisioningInfo> {
+    return Promise.reject(new TypeError('boom', { cause: new Error(SECRET_IN_CAUSE) }));
+  }
+  reprovision(): Promise<void> {
+    return Promise.reject(new RangeError('bang'));
+  }
+  async close(): Promise<void> {}
+}
+
+/** An adapter that is always unavailable. */
+class UnavailableAdapter extends BrokenAdapter {
+  override getProvisioningInfo(): Promise<DeviceProvisioningInfo> {
+    return Promise.reject(new StoreUnavailableError('registration pending'));
+  }
+  override reprovision(): Promise<void> {
+    return Promise.reject(new StoreUnavailableError('DPS unreachable'));
+  }
+}
+
+function json(body: Buffer): unknown {
+  return JSON.parse(body.toString('utf8'));
+}
+
+describe('HTTP app', () => {
+  let server: InProcessServer;
+  let store: FileStore;
+
+  before(async () => {
+    store = await FileStore.open(example('symmetric-key-payload.yaml'), captureLog().log, { watch: false });
+    server = await serveInProcess(store);
+  });
+  after(async () => {
+    await server.close();
+    await store.close();
+  });
+
+  it('serves GetDeviceProvisioningInformation to a daemon-like client (hex Host over a Unix socket)', async () => {
+    const res = await daemonRequest(server.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
+    assert.equal(res.status, 200);
+    assertConformsToSpec('GetDeviceProvisioningInformation', res);
+    const info = parseLikeDaemon(res.body);
+    assert.equal(info.hubName, 'example-hub.azure-devices.net');
+    assert.equal(info.credentials.kind, 'symmetric-key-payload');
+  });
+
+  it('answers reprovision by POST and by GET with 200 and no body', async () => {
+    for (const [method, operationId] of [['POST', 'ReprovisionDevice'], ['GET', 'ReprovisionDeviceByGet']] as const) {
+      const res = await daemonRequest(server.endpoint, method, `/device/reprovision${API_VERSION_QUERY}`);
+      assert.equal(res.status, 200, method);
+      assert.equal(res.headers['content-length'], '0');
+      assert.equal(res.headers['content-type'], undefined);
+      assertConformsToSpec(operationId, res);
+    }
+  });
+
+  const errorCases: [string, string, string, Record<string, string>, number, string][] = [
+    ['missing api-version', 'GET', '/device/provisioninginformation', {}, 400, 'missing required query parameter api-version (supported: 2019-04-10)'],
+    ['empty query', 'GET', '/device/provisioninginformation?', {}, 400, 'missing required query parameter api-version (supported: 2019-04-10)'],
+    ['unsupported api-version', 'GET', '/device/provisioninginformation?api-version=2020-07-07', {}, 400, 'unsupported api-version (supported: 2019-04-10)'],
+    ['duplicated api-version', 'POST', '/device/reprovision?api-version=2019-04-10&api-version=2019-04-10', {}, 400, 'query parameter api-version must be given exactly once (supported: 2019-04-10)'],
+    ['unknown path', 'GET', `/device/provisioning${API_VERSION_QUERY}`, {}, 404, 'no such path: /device/provisioning'],
+    ['trailing slash', 'GET', `/device/provisioninginformation/${API_VERSION_QUERY}`, {}, 404, 'no such path: /device/provisioninginformation/'],
+    ['path prefix', 'GET', `/edge/device/provisioninginformation${API_VERSION_QUERY}`, {}, 404, 'no such path: /edge/device/provisioninginformation'],
+    ['wrong method', 'POST', `/device/provisioninginformation${API_VERSION_QUERY}`, {}, 405, 'method POST is not allowed on /device/provisioninginformation; allowed: GET'],
+    ['HEAD', 'HEAD', `/device/provisioninginformation${API_VERSION_QUERY}`, {}, 405, ''],
+    ['a chunked body', 'POST', `/device/reprovision${API_VERSION_QUERY}`, { 'transfer-encoding': 'chunked' }, 413, 'this operation takes no request body'],
+  ];
+  for (const [name, method, urlPath, headers, status, message] of errorCases) {
+    it(`answers ${name} with ${status} and a spec-shaped error`, async () => {
+      const res = await daemonRequest(server.endpoint, method, urlPath, headers);
+      assert.equal(res.status, status);
+      if (method === 'HEAD') {
+        return;
+      }
+      assert.deepEqual(json(res.body), { message });
+      const operationId = status === 400 ? (method === 'POST' ? 'ReprovisionDevice' : 'GetDeviceProvisioningInformation') : undefined;
+      assertConformsToSpec(operationId, res);
+    });
+  }
+
+  it('names the allowed methods in Allow on 405', async () => {
+    const res = await daemonRequest(server.endpoint, 'DELETE', `/device/reprovision${API_VERSION_QUERY}`);
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.allow, 'GET, POST');
+  });
+
+  it('refuses a request body before reading it and closes the connection', async () => {
+    const res = await daemonRequest(server.endpoint, 'POST', `/device/reprovision${API_VERSION_QUERY}`, {}, Buffer.alloc(64 * 1024, 0x61));
+    assert.equal(res.status, 413);
+    assert.equal(res.headers.connection, 'close');
+    assert.deepEqual(json(res.body), { message: 'this operation takes no request body' });
+  });
+
+  it('accepts an empty body announced with content-length: 0', async () => {
+    const res = await daemonRequest(server.endpoint, 'POST', `/device/reprovision${API_VERSION_QUERY}`, { 'content-length': '0' });
+    assert.equal(res.status, 200);
+  });
+
+  it('ignores the Host header and unknown query parameters', async () => {
+    const res = await daemonRequest(server.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}&trace=1`, { host: 'anything.invalid:1' });
+    assert.equal(res.status, 200);
+  });
+
+  it('logs one line per request with method, path, status and duration, never the query', async () => {
+    const before = server.captured.lines().length;
+    await daemonRequest(server.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
+    const lines = server.captured.lines().slice(before).filter((l) => l.msg === 'request');
+    assert.equal(lines.length, 1);
+    const [line] = lines;
+    assert.deepEqual({ ...line, durationMs: typeof line?.durationMs, time: undefined, pid: undefined }, {
+      level: 30,
+      msg: 'request',
+      method: 'GET',
+      path: '/device/provisioninginformation',
+      status: 200,
+      durationMs: 'number',
+      time: undefined,
+      pid: undefined,
+    });
+  });
+
+  describe('with a failing store', () => {
+    it('answers 503 with the store problem when it is unavailable', async () => {
+      const unavailable = await serveInProcess(new UnavailableAdapter());
+      try {
+        const get = await daemonRequest(unavailable.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
+        assert.equal(get.status, 503);
+        assert.deepEqual(json(get.body), { message: 'registration pending' });
+        assertConformsToSpec('GetDeviceProvisioningInformation', get);
+        const reprovision = await daemonRequest(unavailable.endpoint, 'GET', `/device/reprovision${API_VERSION_QUERY}`);
+        assert.equal(reprovision.status, 503);
+        assert.deepEqual(json(reprovision.body), { message: 'DPS unreachable' });
+      } finally {
+        await unavailable.close();
+      }
+    });
+
+    it('answers 500 with a generic message; the cause chain goes to the log only', async () => {
+      const broken = await serveInProcess(new BrokenAdapter());
+      try {
+        const res = await daemonRequest(broken.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
+        assert.equal(res.status, 500);
+        assert.deepEqual(json(res.body), { message: 'internal error; see the xprov log' });
+        assertConformsToSpec('GetDeviceProvisioningInformation', res);
+        const logged = broken.captured.lines().find((l) => l.msg === 'internal error');
+        assert.deepEqual(logged?.cause, ['TypeError: boom', 'Error: HostName=h;DeviceId=d;SharedAccessKey=[redacted]']);
+      } finally {
+        await broken.close();
+      }
+    });
+  });
+});
+
+describe('HTTP app over a file store being edited', () => {
+  it('keeps answering 200 from the last valid content while the file is broken', async () => {
+    const file = path.join(tempDir(), 'p.yaml');
+    writeFileSync(file, 'hubName: h.azure-devices.net\ndeviceId: d\ncredentials: {authType: symmetric-key, source: hsm}\n');
+    const store = await FileStore.open(file, captureLog().log, { watch: false });
+    const server = await serveInProcess(store);
+    try {
+      writeFileSync(file, 'hubName: [');
+      const reprovision = await daemonRequest(server.endpoint, 'GET', `/device/reprovision${API_VERSION_QUERY}`);
+      assert.equal(reprovision.status, 503);
+      assert.match((json(reprovision.body) as { message: string }).message, /^reprovision: store .*p\.yaml: not valid YAML\/JSON/);
+      const get = await daemonRequest(server.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
+      assert.equal(get.status, 200);
+      assert.equal(parseLikeDaemon(get.body).deviceId, 'd');
+    } finally {
+      await server.close();
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Runs the shipped xprov (bin/xprov.cjs and its bundle) as a child process, records
+ * its output for the secrets scan, and stops it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { launcher } from './paths.js';
+import { recordOutput } from './secrets.js';
+
+/** A running xprov process. */
+export interface XprovProcess {
+  readonly child: ChildProcess;
+  /** stdout so far. */
+  stdout(): string;
+  /** stderr so far. */
+  stderr(): string;
+  /** stdout's JSON log lines so far. */
+  logLines(): Record<string, unknown>[];
+  /** Resolves with the first log line `match` accepts (rejects if the process exits first). */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Options of runXprov. */
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** The program to run instead of node (e.g. systemd-socket-activate); args then follow it. */
+  readonly wrapper?: readonly string[];
+}
+
+/** Starts `xprov ARGS...`. */
+export function runXprov(args: readonly string[], options: RunOptions = {}): XprovProcess {
+  const argv = [...(options.wrapper ?? []), process.execPath, launcher, ...args];
+  const [command, ...rest] = argv as [string, ...string[]];
+  const child = spawn(command, rest, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    recordOutput(`xprov ${args.join(' ')} (stdout)`, chunk.toString('utf8'));
+    for (const w of waiters) w();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+    recordOutput(`xprov ${args.join(' ')} (stderr)`, chunk.toString('utf8'));
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      for (const w of waiters) w();
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  const logLines = (): Record<string, unknown>[] =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const proc: XprovProcess = {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    logLines,
+    exited,
+    waitForLog(match, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${err}`));
+        }, timeoutMs);
+        const check = (): void => {
+          const found = logLines().find(match);
+          if (found) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(found);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            reject(new Error(`xprov exited (${String(child.exitCode ?? child.signalCode)}) before the log line; stderr: ${err}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+      }
+      return exited;
+    },
+  };
+  return proc;
+}
+
+/** Starts `xprov serve ARGS...` and waits until it is serving. */
+export async function serveXprov(args: readonly string[], options: RunOptions = {}): Promise<XprovProcess> {
+  const proc = runXprov(['serve', ...args], options);
+  await proc.waitForLog((l) => l.msg === 'xprov serving');
+  return proc;
+}
+
+// No test leaves an xprov behind, even when it fails half-way.
+afterEach(() => {
+  for (const child of running) {
+    child.kill('SIGKILL');
+  }
+});
