@@ -4,7 +4,7 @@
  */
 import { parseServeConfig, serveUsage } from '../config/config.js';
 import { createLogger, causeChain } from '../log.js';
-import { startService } from '../server/serve.js';
+import { type RunningService, startService } from '../server/serve.js';
 import { isSocketActivated, takePassedSockets } from '../server/systemd.js';
 import { UsageError } from './usage-error.js';
 
@@ -22,8 +22,21 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     }
   })();
   const log = createLogger(config.logLevel);
+  // Handlers go in before anything starts, so that a signal arriving while starting is
+  // not fatal: the service stops as soon as it is up.
+  let signalled: NodeJS.Signals | undefined;
+  let onStop: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled === undefined) {
+      signalled = signal;
+      onStop?.();
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   const passed = takePassedSockets(process.env, process.pid);
-  let service;
+  let service: RunningService;
   try {
     service = await startService(config, log, passed);
   } catch (err) {
@@ -31,13 +44,10 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write(`xprov: cannot start: ${(err as Error).message}\n`);
     return 1;
   }
-  const running = service;
   return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping: finishing in-flight requests');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      void running.stop().then(
+    onStop = () => {
+      log.info({ signal: signalled }, 'stopping: finishing in-flight requests');
+      service.stop().then(
         (clean) => {
           log.info({ clean }, 'stopped');
           resolve(0);
@@ -48,7 +58,8 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
         },
       );
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    if (signalled !== undefined) {
+      onStop();
+    }
   });
 }

@@ -47,7 +47,14 @@ function listenOn(server: Server, target: { path: string } | { host: string; por
 
 function newServer(handler: RequestHandler, timeouts: ServerTimeouts): Server {
   const server = createServer(
-    { headersTimeout: timeouts.headersTimeoutMs, requestTimeout: timeouts.requestTimeoutMs, noDelay: true },
+    {
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      // Node enforces the two timeouts above only when it sweeps connections, every
+      // 30 s by default: a slow client would get up to 30 s more than configured.
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
+      noDelay: true,
+    },
     handler,
   );
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;

@@ -44,16 +44,21 @@ export async function startService(config: ServeConfig, log: Logger, passed: rea
         (l) =>
           new Promise<void>((resolve) => {
             l.server.close(() => resolve());
-            l.server.closeIdleConnections();
           }),
       ),
     );
+    // close() stops accepting; connections busy with a request are closed as soon as
+    // their answer is out (rather than after the keep-alive timeout), until all are gone.
+    const sweep = setInterval(() => listeners.forEach((l) => l.server.closeIdleConnections()), 25);
+    listeners.forEach((l) => l.server.closeIdleConnections());
+    void closed.then(() => clearInterval(sweep));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs);
     });
     const finished = await Promise.race([closed.then(() => true), timedOut]);
     clearTimeout(timer);
+    clearInterval(sweep);
     if (!finished) {
       log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time; closing their connections');
       for (const l of listeners) {

@@ -1,0 +1,228 @@
+/**
+ * End to end: the shipped xprov (bin/xprov.cjs running the bundle), a daemon-like
+ * client, real sockets, real signals.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import path from 'node:path';
+import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
+import { example } from '../support/paths.js';
+import { assertConformsToSpec } from '../support/spec.js';
+import { tempDir } from '../support/tmp.js';
+import { runXprov, serveXprov } from '../support/xprov-process.js';
+
+const GET_PATH = `/device/provisioninginformation${API_VERSION_QUERY}`;
+
+/** A free loopback port: bind 0, read it, close. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Sends raw bytes and resolves with everything the server sent back until it closed. */
+function rawExchange(socketPath: string, first: string, later?: { afterMs: number; data: string; before?: () => void }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(socketPath);
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.write(first);
+    if (later) {
+      setTimeout(() => {
+        later.before?.();
+        setTimeout(() => socket.write(later.data), 100);
+      }, later.afterMs);
+    }
+  });
+}
+
+describe('xprov serve (end to end)', () => {
+  describe('provisions a daemon-like client from every example store', () => {
+    const expected = {
+      'symmetric-key-payload.yaml': 'symmetric-key-payload',
+      'symmetric-key-hsm.yaml': 'symmetric-key-hsm',
+      'x509-payload.json': 'x509-payload',
+      'x509-hsm.yaml': 'x509-hsm',
+    } as const;
+    for (const [name, kind] of Object.entries(expected)) {
+      it(`${name} over a Unix socket and TCP`, async () => {
+        const socketPath = path.join(tempDir(), 'external.sock');
+        const port = await freePort();
+        const xprov = await serveXprov(['--store', example(name), '--listen', `unix://${socketPath}`, '--listen', `http://127.0.0.1:${port}`]);
+        for (const endpoint of [`unix://${socketPath}`, `http://127.0.0.1:${port}`]) {
+          const res = await daemonRequest(endpoint, 'GET', GET_PATH);
+          assertConformsToSpec('GetDeviceProvisioningInformation', res);
+          const info = parseLikeDaemon(res.body);
+          assert.equal(info.hubName, 'example-hub.azure-devices.net');
+          assert.equal(info.deviceId, 'example-device');
+          assert.equal(info.credentials.kind, kind);
+          if (info.credentials.kind === 'x509-payload') {
+            assert.match(info.credentials.certificate.subject, /CN=example-device/);
+          }
+          assert.equal(await reprovisionLikeDaemon(endpoint), 200);
+        }
+        assert.equal(await xprov.stop(), 0);
+      });
+    }
+  });
+
+  it('creates the socket with mode 0660 in a new directory and removes it on SIGTERM', async () => {
+    const socketPath = path.join(tempDir(), 'run', 'external', 'external.sock');
+    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    const stat = lstatSync(socketPath);
+    assert.equal(stat.isSocket(), true);
+    assert.equal(stat.mode & 0o777, 0o660);
+    assert.equal(await xprov.stop('SIGTERM'), 0);
+    assert.equal(existsSync(socketPath), false);
+    assert.ok(xprov.logLines().some((l) => l.msg === 'stopped' && l.clean === true));
+  });
+
+  it('applies --socket-mode and --socket-group, and exits 0 on SIGINT', async () => {
+    const socketPath = path.join(tempDir(), 'x.sock');
+    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--socket-mode', '0600', '--socket-group', '1']);
+    const stat = lstatSync(socketPath);
+    assert.equal(stat.mode & 0o777, 0o600);
+    assert.equal(stat.gid, 1);
+    assert.equal(await xprov.stop('SIGINT'), 0);
+  });
+
+  it('replaces the stale socket of a crashed instance', async () => {
+    const socketPath = path.join(tempDir(), 'x.sock');
+    const crashed = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    assert.equal(await crashed.stop('SIGKILL'), 'SIGKILL');
+    assert.equal(lstatSync(socketPath).isSocket(), true, 'the crash left its socket behind');
+    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    assert.equal((await provisionLikeDaemon(`unix://${socketPath}`)).credentials.kind, 'symmetric-key-hsm');
+    await xprov.stop();
+  });
+
+  it('refuses to start on a socket path held by a live instance or by a regular file', async () => {
+    const dir = tempDir();
+    const socketPath = path.join(dir, 'x.sock');
+    const first = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    const second = runXprov(['serve', '--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    assert.equal(await second.exited, 1);
+    assert.equal(second.stderr(), `xprov: cannot start: ${socketPath} is in use: another process is listening on it\n`);
+    assert.equal((await provisionLikeDaemon(`unix://${socketPath}`)).deviceId, 'example-device', 'the first instance is untouched');
+    await first.stop();
+
+    const file = path.join(dir, 'not-a-socket');
+    writeFileSync(file, 'data');
+    const third = runXprov(['serve', '--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${file}`]);
+    assert.equal(await third.exited, 1);
+    assert.equal(third.stderr(), `xprov: cannot start: refusing to replace ${file}: it exists and is not a socket\n`);
+  });
+
+  it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
+    const socketPath = path.join(tempDir(), 'x.sock');
+    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    // Headers half sent when the signal arrives; the rest follows after it.
+    let signalledAt = 0;
+    const answer = await rawExchange(socketPath, `GET ${GET_PATH} HTTP/1.1\r\nhost: 0:0\r\n`, {
+      afterMs: 100,
+      before: () => {
+        signalledAt = Date.now();
+        xprov.child.kill('SIGTERM');
+      },
+      data: 'user-agent: test\r\n\r\n',
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(answer, /"deviceId":"example-device"/);
+    assert.equal(await xprov.exited, 0);
+    assert.ok(Date.now() - signalledAt < 2000, 'the connection is closed after its answer, not after the 5 s keep-alive timeout');
+  });
+
+  it('cuts a client that is too slow to send its headers', async () => {
+    const socketPath = path.join(tempDir(), 'x.sock');
+    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--headers-timeout-ms', '300', '--request-timeout-ms', '300']);
+    const started = Date.now();
+    const answer = await rawExchange(socketPath, 'GET /device/provisioninginformation HTTP/1.1\r\nhost: 0:0\r\n');
+    assert.match(answer, /^HTTP\/1\.1 408 Request Timeout/);
+    assert.ok(Date.now() - started < 5000, 'cut within seconds, not after the 30 s default sweep');
+    assert.equal((await provisionLikeDaemon(`unix://${socketPath}`)).deviceId, 'example-device');
+    await xprov.stop();
+  });
+
+  describe('with a broken store', () => {
+    it('answers 503 naming the problem until the store is fixed, and never dies', async () => {
+      const dir = tempDir();
+      const store = path.join(dir, 'provisioning.yaml');
+      writeFileSync(store, 'hubName: example-hub.azure-devices.net\ndeviceId: d1\ncredentials:\n  authType: x509\n  source: payload\n');
+      const socketPath = path.join(dir, 'x.sock');
+      const endpoint = `unix://${socketPath}`;
+      const xprov = await serveXprov(['--store', store, '--listen', endpoint]);
+      const res = await daemonRequest(endpoint, 'GET', GET_PATH);
+      assert.equal(res.status, 503);
+      assertConformsToSpec('GetDeviceProvisioningInformation', res);
+      assert.deepEqual(JSON.parse(res.body.toString()), {
+        message: `no valid provisioning information: store ${store}: credentials.identityCert is required for authType x509; credentials.identityPrivateKey is required for authType x509`,
+      });
+      writeFileSync(store, 'hubName: example-hub.azure-devices.net\ndeviceId: d1\ncredentials:\n  authType: symmetric-key\n  source: hsm\n');
+      await xprov.waitForLog((l) => l.msg === 'store loaded' && l.reason === 'change');
+      assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'd1');
+      rmSync(store);
+      await xprov.waitForLog((l) => l.problem === 'does not exist');
+      assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'd1', 'the last valid content is still served');
+      assert.equal(await reprovisionLikeDaemon(endpoint), 503);
+      mkdirSync(store);
+      assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'd1');
+      assert.equal(xprov.child.exitCode, null, 'still running');
+      assert.equal(await xprov.stop(), 0);
+    });
+  });
+
+  it('reads its settings from a config file, flags winning', async () => {
+    const dir = tempDir();
+    const socketPath = path.join(dir, 'x.sock');
+    const config = path.join(dir, 'config.yaml');
+    writeFileSync(config, `store: ${example('x509-hsm.yaml')}\nlisten: unix://${path.join(dir, 'unused.sock')}\nlogLevel: warn\n`);
+    const xprov = await runXprov(['serve', '--config', config, '--listen', `unix://${socketPath}`]);
+    // At warn, the "serving" line is not logged: wait for the socket instead.
+    for (let i = 0; i < 200 && !existsSync(socketPath); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal((await provisionLikeDaemon(`unix://${socketPath}`)).credentials.kind, 'x509-hsm');
+    assert.equal(existsSync(path.join(dir, 'unused.sock')), false);
+    assert.equal(await xprov.stop(), 0);
+    assert.equal(xprov.stdout(), '', 'nothing below warn is logged');
+  });
+
+  describe('refuses bad configuration at once, in one line, with exit code 2', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['a bad listen URL', ['--listen', 'tcp://127.0.0.1:1'], /^xprov: listen "tcp:\/\/127\.0\.0\.1:1" has unsupported scheme tcp: \(use unix:, http: or fd:\)\n$/],
+      ['an unknown option', ['--port', '1'], /^xprov: Unknown option '--port'.*\n$/],
+      ['an unreadable config file', ['--config', '/nonexistent/xprov.yaml'], /^xprov: cannot read config file \/nonexistent\/xprov\.yaml \(ENOENT\)\n$/],
+      ['a remote address', ['--listen', 'http://0.0.0.0:9999'], /^xprov: listen "http:\/\/0\.0\.0\.0:9999" is not a loopback address.*--allow-remote.*\n$/],
+    ];
+    for (const [name, args, message] of cases) {
+      it(name, async () => {
+        const xprov = runXprov(['serve', ...args]);
+        assert.equal(await xprov.exited, 2);
+        assert.match(xprov.stderr(), message);
+        assert.equal(xprov.stdout(), '');
+      });
+    }
+    it('an unknown command', async () => {
+      const xprov = runXprov(['srve']);
+      assert.equal(await xprov.exited, 2);
+      assert.equal(xprov.stderr(), 'xprov: unknown command "srve" (see xprov --help)\n');
+    });
+  });
+
+  it('prints its version and help', async () => {
+    const version = runXprov(['--version']);
+    assert.equal(await version.exited, 0);
+    assert.match(version.stdout(), /^\d+\.\d+\.\d+\n$/);
+    const help = runXprov(['serve', '--help']);
+    assert.equal(await help.exited, 0);
+    assert.match(help.stdout(), /--listen VALUE/);
+  });
+});

@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { resolveGroup } from '../../src/server/group.js';
+import { tempDir } from '../support/tmp.js';
+
+describe('group resolution', () => {
+  const groupFile = path.join(tempDir(), 'group');
+  writeFileSync(groupFile, 'root:x:0:\niotedge:x:997:iotedge,xprov\nbroken:x:notanumber:\n');
+
+  it('resolves names from the group file and passes gids through', () => {
+    assert.equal(resolveGroup('iotedge', groupFile), 997);
+    assert.equal(resolveGroup('root', groupFile), 0);
+    assert.equal(resolveGroup('1234', groupFile), 1234);
+  });
+
+  it('refuses unknown groups and unreadable files', () => {
+    assert.throws(() => resolveGroup('nobody-here', groupFile), /unknown group "nobody-here"/);
+    assert.throws(() => resolveGroup('broken', groupFile), /unknown group "broken"/);
+    assert.throws(() => resolveGroup('x', path.join(tempDir(), 'none')), /is not readable/);
+  });
+});
