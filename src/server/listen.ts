@@ -97,7 +97,7 @@ async function bindUnix(
 /** The passed sockets a `fd://[NAME]` listener selects; throws when none match. */
 function selectPassed(spec: { name?: string }, passed: readonly PassedSocket[]): PassedSocket[] {
   if (passed.length === 0) {
-    throw new Error(`${describeListener({ kind: 'systemd', ...spec })}: systemd passed no sockets (LISTEN_FDS is not set for this process)`);
+    throw new Error(`${describeListener({ kind: 'systemd', ...spec })}: no sockets were passed to this process (LISTEN_PID/LISTEN_FDS: not socket-activated)`);
   }
   const selected = spec.name === undefined ? [...passed] : passed.filter((p) => p.name === spec.name);
   if (selected.length === 0) {
