@@ -91,6 +91,9 @@ async function main(): Promise<void> {
     legalComments: 'none',
     // See src/shims/mime-db.cjs: Koa's MIME database costs start-up time xprov has no use for.
     alias: { 'mime-db': path.join(repoRoot, 'src', 'shims', 'mime-db.cjs') },
+    // Only the contract tools (check, mock) use openapi-backend, and it is large: it is
+    // loaded from node_modules when they run, never on the serving path.
+    external: ['openapi-backend'],
     logLevel: 'warning',
   });
   await primeCodeCache();
