@@ -3,6 +3,7 @@
  * print one line on stderr and exit 2; runtime failures exit 1.
  */
 import pkg from '../package.json' with { type: 'json' };
+import { dpsCommand } from './cli/dps.js';
 import { serveCommand } from './cli/serve.js';
 import { UsageError } from './cli/usage-error.js';
 
@@ -10,6 +11,7 @@ const USAGE = `usage: xprov <command> [options]
 
 commands:
   serve     serve the IoT Edge external provisioning API (xprov serve --help)
+  dps       register with the Device Provisioning Service (xprov dps --help)
 
 options:
   --help     this text
@@ -17,6 +19,7 @@ options:
 
 const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
   serve: serveCommand,
+  dps: dpsCommand,
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */

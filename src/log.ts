@@ -10,6 +10,11 @@ import { redactSecrets } from './redact.js';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 /** One of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** True when `value` names a log level. */
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
 /** The logger type passed around the code. */
 export type Logger = PinoLogger;
 
@@ -22,6 +27,11 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
     destination ?? pino.destination({ fd: 1, sync: true }),
   );
+}
+
+/** A logger on stderr, for commands whose stdout is their result. */
+export function createStderrLogger(level: LogLevel): Logger {
+  return createLogger(level, pino.destination({ fd: 2, sync: true }));
 }
 
 /**

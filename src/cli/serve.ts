@@ -2,10 +2,12 @@
  * `xprov serve`: parse the configuration, start the service, stop it gracefully on
  * SIGTERM/SIGINT (exit 0).
  */
-import { parseServeConfig, serveUsage } from '../config/config.js';
+import { ConfigError } from '../config/config-error.js';
+import { type ServeConfig, parseServeConfig, serveUsage } from '../config/config.js';
 import { createLogger, causeChain } from '../log.js';
 import { type RunningService, startService } from '../server/serve.js';
 import { isSocketActivated, takePassedSockets } from '../server/systemd.js';
+import type { SecretsAdapter } from '../store/adapter.js';
 import { UsageError } from './usage-error.js';
 
 /** Runs the service until a stop signal; resolves with the exit code. */
@@ -21,6 +23,15 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       throw new UsageError((err as Error).message);
     }
   })();
+  return runService(config);
+}
+
+/**
+ * Starts the service described by `config` (serving `adapter` instead of opening
+ * `config.store` when given) and runs it until SIGTERM/SIGINT; resolves with the exit
+ * code: 0 after a graceful stop, 1 when it cannot start or stop cleanly.
+ */
+export async function runService(config: ServeConfig, adapter?: SecretsAdapter): Promise<number> {
   const log = createLogger(config.logLevel);
   // Handlers go in before anything starts, so that a signal arriving while starting is
   // not fatal: the service stops as soon as it is up.
@@ -38,8 +49,12 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   const passed = takePassedSockets(process.env, process.pid);
   let service: RunningService;
   try {
-    service = await startService(config, log, passed);
+    service = await startService(config, log, passed, adapter);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      // A store's own settings file (e.g. the DPS settings) is configuration too.
+      throw new UsageError(err.message);
+    }
     log.fatal({ cause: causeChain(err) }, 'cannot start');
     process.stderr.write(`xprov: cannot start: ${(err as Error).message}\n`);
     return 1;

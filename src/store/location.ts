@@ -7,12 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/config-error.js';
 
 /** A parsed store location: a tagged union, one member per adapter. */
-export type StoreLocation = { readonly kind: 'file'; readonly path: string };
+export type StoreLocation =
+  | { readonly kind: 'file'; readonly path: string }
+  /** Register with DPS; `path` is the DPS settings file. */
+  | { readonly kind: 'dps'; readonly path: string };
 
 
 /**
  * Parses `--store`: `/abs/path.yaml`, `relative/path.json` (resolved against `cwd`),
- * or `file:///abs/path.yaml`.
+ * `file:///abs/path.yaml`, or `dps:/etc/xprov/dps.yaml`.
  */
 export function parseStoreLocation(text: string, cwd: string): StoreLocation {
   if (text.trim() === '') {
@@ -29,5 +32,12 @@ export function parseStoreLocation(text: string, cwd: string): StoreLocation {
       throw new ConfigError(`store ${JSON.stringify(text)} is not a valid file: URL (${(err as Error).message})`);
     }
   }
-  throw new ConfigError(`store ${JSON.stringify(text)} has unknown scheme "${scheme}:" (supported: a path, file:)`);
+  if (scheme === 'dps') {
+    const settings = text.slice('dps:'.length);
+    if (settings.trim() === '') {
+      throw new ConfigError('store dps: needs the path of its settings file (dps:/etc/xprov/dps.yaml)');
+    }
+    return { kind: 'dps', path: path.resolve(cwd, settings) };
+  }
+  throw new ConfigError(`store ${JSON.stringify(text)} has unknown scheme "${scheme}:" (supported: a path, file:, dps:)`);
 }

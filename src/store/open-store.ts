@@ -3,6 +3,7 @@
  */
 import type { Logger } from '../log.js';
 import type { SecretsAdapter } from './adapter.js';
+import { DpsStore } from './dps-store.js';
 import { FileStore } from './file-store.js';
 import type { StoreLocation } from './location.js';
 
@@ -11,5 +12,7 @@ export async function openStore(location: StoreLocation, log: Logger): Promise<S
   switch (location.kind) {
     case 'file':
       return FileStore.open(location.path, log);
+    case 'dps':
+      return DpsStore.open(location.path, log);
   }
 }

@@ -9,8 +9,14 @@ describe('store location', () => {
     assert.deepEqual(parseStoreLocation('file:///etc/x%20y.yaml', '/x'), { kind: 'file', path: '/etc/x y.yaml' });
   });
 
+  it('selects the DPS store for dps: with its settings file', () => {
+    assert.deepEqual(parseStoreLocation('dps:/etc/xprov/dps.yaml', '/x'), { kind: 'dps', path: '/etc/xprov/dps.yaml' });
+    assert.deepEqual(parseStoreLocation('dps:dps.yaml', '/x'), { kind: 'dps', path: '/x/dps.yaml' });
+  });
+
   it('refuses unknown schemes and malformed file URLs', () => {
-    assert.throws(() => parseStoreLocation('dps:/etc/dps.yaml', '/'), (err: unknown) => err instanceof ConfigError && /unknown scheme "dps:"/.test(err.message));
+    assert.throws(() => parseStoreLocation('vault://secret/x', '/'), (err: unknown) => err instanceof ConfigError && /unknown scheme "vault:"/.test(err.message));
+    assert.throws(() => parseStoreLocation('dps:', '/'), /needs the path of its settings file/);
     assert.throws(() => parseStoreLocation('file://host/x', '/'), ConfigError);
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * `xprov dps register [--force]`: runs a DPS registration from the command line (the
+ * same settings, state and single registration path as the DPS store) and prints the
+ * result with secrets masked. Without --force a saved registration is shown, not
+ * repeated: DPS should not be called needlessly.
+ */
+import { parseArgs } from 'node:util';
+import { parseServeConfig } from '../config/config.js';
+import { createStderrLogger, isLogLevel } from '../log.js';
+import { DpsStore } from '../store/dps-store.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE = `usage: xprov dps register [--force] [--store dps:FILE | --config FILE] [--log-level L]
+
+Registers the device with DPS using the DPS store's settings and saves the result where
+\`xprov serve\` reads it. Prints the assignment; secrets are masked. Exits 1 if DPS
+refuses or cannot be reached.
+  --force    register again even when a saved registration exists`;
+
+/** `xprov dps ...`. */
+export async function dpsCommand(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'register') {
+    throw new UsageError(`unknown dps command ${JSON.stringify(sub)} (see xprov dps --help)`);
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...rest],
+      options: { force: { type: 'boolean' }, store: { type: 'string' }, config: { type: 'string' }, 'log-level': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
+  }
+  const configArgs = [...(values.config ? ['--config', values.config] : []), ...(values.store ? ['--store', values.store] : [])];
+  let store;
+  try {
+    store = parseServeConfig(configArgs, { cwd: process.cwd(), socketActivated: false }).store;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (store.kind !== 'dps') {
+    throw new UsageError('the configured store is not a DPS store (use --store dps:FILE or a config file whose store is dps:FILE)');
+  }
+  const level = values['log-level'] ?? 'warn';
+  if (!isLogLevel(level)) {
+    throw new UsageError(`unknown log level ${JSON.stringify(level)}`);
+  }
+  let dps: DpsStore;
+  try {
+    dps = await DpsStore.open(store.path, createStderrLogger(level), { registerAtStart: false });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  try {
+    if (dps.saved !== undefined && values.force !== true) {
+      process.stdout.write('saved registration (not repeated; use --force to register again)\n');
+    } else {
+      const outcome = await dps.registerNow();
+      if (!outcome.ok) {
+        process.stderr.write(`xprov: DPS registration failed: ${outcome.message}\n`);
+        return 1;
+      }
+      process.stdout.write(outcome.changed ? 'registered: new assignment\n' : 'registered: assignment unchanged\n');
+    }
+    const info = await dps.getProvisioningInfo();
+    const { credentials } = info;
+    const lines = [
+      `hubName:     ${info.hubName}`,
+      `deviceId:    ${info.deviceId}`,
+      `status:      ${info.status ?? 'assigned'}`,
+      `substatus:   ${info.substatus ?? '(none)'}`,
+      `registered:  ${dps.saved?.registeredAt ?? ''}`,
+      `credentials: ${credentials.authType} / ${credentials.source}`,
+      ...(credentials.key !== undefined ? [`  key:                (${credentials.key.length} characters, masked)`] : []),
+      ...(credentials.identityCert !== undefined ? [`  identityCert:       ${credentials.source === 'hsm' ? credentials.identityCert : `(${credentials.identityCert.length} characters of base64 PEM)`}`] : []),
+      ...(credentials.identityPrivateKey !== undefined ? [`  identityPrivateKey: ${credentials.source === 'hsm' ? credentials.identityPrivateKey : '(masked)'}`] : []),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    await dps.close();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The DPS store's settings: a YAML file named by `--store dps:/etc/xprov/dps.yaml`.
+ * Every field is documented in DPS_SETTINGS_HELP and the README; defaults live here.
+ * Secrets (keys, private keys) may be given inline or, better, by file; files are read
+ * here once, at start-up.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import { isStandardBase64 } from '../contract/daemon-rules.js';
+import { parseYamlStrict } from '../yaml-text.js';
+
+/** The public DPS endpoint. */
+export const DEFAULT_DPS_ENDPOINT = 'global.azure-devices-provisioning.net';
+/** The current stable DPS device API version. */
+export const DEFAULT_DPS_API_VERSION = '2021-10-01';
+
+/** How the device attests to DPS, and what IoT Edge is then given. */
+export type DpsAttestation =
+  | {
+      readonly type: 'symmetric-key';
+      /** individual: the key is the device key; group: the group key, from which the device key is derived. */
+      readonly enrollment: 'individual' | 'group';
+      readonly keyBase64: string;
+    }
+  | {
+      readonly type: 'x509';
+      /** The device certificate, optionally followed by its chain (PEM). */
+      readonly certChainPem: string;
+      readonly privateKeyPem: string;
+      /** payload: IoT Edge gets the PEM (base64); hsm: it gets these references instead. */
+      readonly serveAs: { readonly kind: 'payload' } | { readonly kind: 'hsm'; readonly identityCert: string; readonly identityPrivateKey: string };
+    };
+
+/** A command run after a reprovision that changed the assignment. */
+export interface ReprovisionHook {
+  /** Program and arguments; run without a shell. */
+  readonly argv: readonly [string, ...string[]];
+  readonly timeoutMs: number;
+}
+
+/** Resolved settings of the DPS store. */
+export interface DpsSettings {
+  /** `host` or `host:port`. */
+  readonly endpoint: string;
+  readonly idScope: string;
+  readonly registrationId: string;
+  readonly apiVersion: string;
+  readonly attestation: DpsAttestation;
+  /** Sent with the registration (custom allocation policies read it). */
+  readonly payload: unknown;
+  /** Extra CA certificates (PEM) to trust for the endpoint. */
+  readonly trustedCaPem: string | undefined;
+  /** Where the registration result is kept. */
+  readonly stateDir: string;
+  /** A registration, retries included, gives up after this long. */
+  readonly registrationTimeoutMs: number;
+  readonly reprovisionHooks: readonly ReprovisionHook[];
+}
+
+const KNOWN = ['endpoint', 'idScope', 'registrationId', 'apiVersion', 'attestation', 'payload', 'trustedCaFile', 'stateDir', 'registrationTimeoutMs', 'reprovisionHooks'];
+const DEFAULT_STATE_DIR = '/var/lib/xprov';
+const DEFAULT_REGISTRATION_TIMEOUT_MS = 120_000;
+const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
+
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads and checks the settings, resolving relative paths against the file's directory. */
+export function loadDpsSettings(file: string, readFile: (f: string) => string = (f) => readFileSync(f, 'utf8')): DpsSettings {
+  const where = `DPS settings ${file}`;
+  const fail = (message: string): never => {
+    throw new ConfigError(`${where}: ${message}`);
+  };
+  let text = '';
+  try {
+    text = readFile(file);
+  } catch (err) {
+    fail(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const parsed = parseYamlStrict(text);
+  if (!parsed.ok) {
+    return fail(parsed.problems[0] ?? 'not valid YAML');
+  }
+  const doc = parsed.value;
+  if (!isObj(doc)) {
+    return fail('must be a mapping');
+  }
+  for (const key of Object.keys(doc)) {
+    if (!KNOWN.includes(key)) fail(`unknown setting ${JSON.stringify(key)} (known: ${KNOWN.join(', ')})`);
+  }
+  const base = path.dirname(path.resolve(file));
+  const resolve = (p: string): string => path.resolve(base, p);
+  const str = (obj: Obj, key: string, label = key): string => {
+    const value = obj[key];
+    if (typeof value !== 'string' || value.trim() === '') fail(`${label} must be a non-empty string`);
+    return value as string;
+  };
+  const optStr = (obj: Obj, key: string, label = key): string | undefined => (obj[key] === undefined ? undefined : str(obj, key, label));
+  const readSecretFile = (p: string, label: string): string => {
+    try {
+      return readFile(resolve(p));
+    } catch (err) {
+      return fail(`${label} ${resolve(p)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+
+  const endpoint = optStr(doc, 'endpoint') ?? DEFAULT_DPS_ENDPOINT;
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(endpoint)) {
+    fail('endpoint must be host or host:port (no scheme, no path)');
+  }
+  const registrationId = str(doc, 'registrationId');
+  if (!/^[a-z0-9.\-_:]{1,128}$/i.test(registrationId)) {
+    fail('registrationId may only contain letters, digits and . - _ : (at most 128)');
+  }
+
+  const att = doc.attestation;
+  if (!isObj(att)) {
+    return fail('attestation must be a mapping with a type (symmetricKey or x509)');
+  }
+  let attestation: DpsAttestation;
+  if (att.type === 'symmetricKey') {
+    const enrollment = att.enrollment ?? 'individual';
+    if (enrollment !== 'individual' && enrollment !== 'group') fail('attestation.enrollment must be individual or group');
+    if ((att.key === undefined) === (att.keyFile === undefined)) fail('attestation needs exactly one of key and keyFile');
+    const key = (att.key !== undefined ? str(att, 'key', 'attestation.key') : readSecretFile(str(att, 'keyFile', 'attestation.keyFile'), 'attestation.keyFile')).trim();
+    if (!isStandardBase64(key)) fail(`attestation ${att.key !== undefined ? 'key' : 'keyFile content'} must be standard base64`);
+    attestation = { type: 'symmetric-key', enrollment: enrollment as 'individual' | 'group', keyBase64: key };
+  } else if (att.type === 'x509') {
+    const certChainPem = readSecretFile(str(att, 'certFile', 'attestation.certFile'), 'attestation.certFile');
+    const privateKeyPem = readSecretFile(str(att, 'keyFile', 'attestation.keyFile'), 'attestation.keyFile');
+    if (!certChainPem.includes('-----BEGIN CERTIFICATE-----')) fail('attestation.certFile must hold a PEM certificate');
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKeyPem)) fail('attestation.keyFile must hold a PEM private key');
+    const serve = att.serveAs ?? 'payload';
+    let serveAs: Extract<DpsAttestation, { type: 'x509' }>['serveAs'] = { kind: 'payload' };
+    if (serve === 'hsm') {
+      const refs = att.hsm;
+      if (!isObj(refs)) return fail('attestation.hsm {identityCert, identityPrivateKey} is required with serveAs: hsm');
+      serveAs = { kind: 'hsm', identityCert: str(refs, 'identityCert', 'attestation.hsm.identityCert'), identityPrivateKey: str(refs, 'identityPrivateKey', 'attestation.hsm.identityPrivateKey') };
+    } else if (serve !== 'payload') {
+      fail('attestation.serveAs must be payload or hsm');
+    }
+    attestation = { type: 'x509', certChainPem, privateKeyPem, serveAs };
+  } else {
+    return fail('attestation.type must be symmetricKey or x509');
+  }
+
+  const hooksRaw = doc.reprovisionHooks ?? [];
+  if (!Array.isArray(hooksRaw)) fail('reprovisionHooks must be a list');
+  const reprovisionHooks = (hooksRaw as unknown[]).map((hook, i): ReprovisionHook => {
+    const label = `reprovisionHooks[${i}]`;
+    if (!isObj(hook)) return fail(`${label} must be a mapping with argv`);
+    const argv = hook.argv;
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string') || !path.isAbsolute(argv[0] as string)) {
+      fail(`${label}.argv must be a list of strings starting with an absolute program path (no shell is used)`);
+    }
+    const timeoutMs = hook.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) fail(`${label}.timeoutMs must be a positive whole number`);
+    return { argv: argv as [string, ...string[]], timeoutMs: timeoutMs as number };
+  });
+
+  const timeout = doc.registrationTimeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0) fail('registrationTimeoutMs must be a positive whole number');
+  const caFile = optStr(doc, 'trustedCaFile');
+
+  return {
+    endpoint,
+    idScope: str(doc, 'idScope'),
+    registrationId,
+    apiVersion: optStr(doc, 'apiVersion') ?? DEFAULT_DPS_API_VERSION,
+    attestation,
+    payload: doc.payload,
+    trustedCaPem: caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile'),
+    stateDir: resolve(optStr(doc, 'stateDir') ?? DEFAULT_STATE_DIR),
+    registrationTimeoutMs: timeout as number,
+    reprovisionHooks,
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * The DPS store: xprov registers the device with the Azure Device Provisioning Service
+ * and serves what DPS assigned. The enrollment secrets (a group key, the registration
+ * certificate's key when served as hsm references) stay here; IoT Edge only receives
+ * the per-device credentials.
+ *
+ * - The registration result is persisted (dps/state.ts) and reused across restarts: DPS
+ *   is called at first boot (in the background; until then answers are 503) and on the
+ *   daemon's reprovision notice, not on every boot.
+ * - Reprovision re-registers. If DPS moved the device (other hub or device id), the new
+ *   result is served from then on with DPS's substatus, and the reprovision hooks run.
+ *   If DPS is unreachable or refuses, the previous result stays served and the answer
+ *   is an error (the daemon logs it and restarts later).
+ * - Concurrent registrations are one registration (single flight).
+ */
+import type { DeviceProvisioningInfo } from '../contract/types.js';
+import { daemonRefusals } from '../contract/daemon-rules.js';
+import { DpsClient, type DpsCredentials, type RegistrationResult } from '../dps/client.js';
+import { DpsError } from '../dps/errors.js';
+import { runHooks } from '../dps/hooks.js';
+import { deriveDeviceKey } from '../dps/sas.js';
+import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
+import { type RegistrationIdentity, RegistrationState, type SavedRegistration } from '../dps/state.js';
+import { StoreUnavailableError } from '../errors.js';
+import { type Logger, causeChain } from '../log.js';
+import type { SecretsAdapter } from './adapter.js';
+
+/** Substatus values the API can carry (the spec's enum); others are dropped, which the daemon reads as initialAssignment. */
+const SUBSTATUSES = new Set(['initialAssignment', 'deviceDataMigrated', 'deviceDataReset', 'deviceDataUpdated', 'reprovisionedToInitialAssignment']);
+
+/** While nothing was ever assigned, a GET may start a new attempt at most this often. */
+const RETRY_FIRST_REGISTRATION_MS = 30_000;
+
+/** The outcome of one registration. */
+type Outcome = { readonly ok: true; readonly changed: boolean; readonly hookFailures: readonly string[] } | { readonly ok: false; readonly error: DpsError };
+
+/** The credentials IoT Edge gets, fixed by the settings. */
+function servedCredentials(settings: DpsSettings): DeviceProvisioningInfo['credentials'] {
+  const { attestation } = settings;
+  if (attestation.type === 'symmetric-key') {
+    const key = attestation.enrollment === 'group' ? deriveDeviceKey(attestation.keyBase64, settings.registrationId) : attestation.keyBase64;
+    return { authType: 'symmetric-key', source: 'payload', key };
+  }
+  if (attestation.serveAs.kind === 'hsm') {
+    return { authType: 'x509', source: 'hsm', identityCert: attestation.serveAs.identityCert, identityPrivateKey: attestation.serveAs.identityPrivateKey };
+  }
+  return {
+    authType: 'x509',
+    source: 'payload',
+    identityCert: Buffer.from(attestation.certChainPem).toString('base64'),
+    identityPrivateKey: Buffer.from(attestation.privateKeyPem).toString('base64'),
+  };
+}
+
+/** What the device proves itself with to DPS. */
+function dpsCredentials(settings: DpsSettings): DpsCredentials {
+  const { attestation } = settings;
+  if (attestation.type === 'symmetric-key') {
+    const deviceKeyBase64 = attestation.enrollment === 'group' ? deriveDeviceKey(attestation.keyBase64, settings.registrationId) : attestation.keyBase64;
+    return { kind: 'symmetric-key', deviceKeyBase64 };
+  }
+  return { kind: 'x509', certChainPem: attestation.certChainPem, privateKeyPem: attestation.privateKeyPem };
+}
+
+function sameIdentity(a: RegistrationIdentity, b: RegistrationIdentity): boolean {
+  return a.endpoint === b.endpoint && a.idScope === b.idScope && a.registrationId === b.registrationId;
+}
+
+/** Options of DpsStore.open. */
+export interface DpsStoreOptions {
+  /** Start the first registration in the background when there is no saved result (default true). */
+  readonly registerAtStart?: boolean;
+}
+
+/** Serves what DPS assigned to this device. */
+export class DpsStore implements SecretsAdapter {
+  readonly description: string;
+  readonly #settings: DpsSettings;
+  readonly #log: Logger;
+  readonly #state: RegistrationState;
+  readonly #client: DpsClient;
+  readonly #credentials: DeviceProvisioningInfo['credentials'];
+  readonly #identity: RegistrationIdentity;
+  #saved: SavedRegistration | undefined;
+  #inFlight: Promise<Outcome> | undefined;
+  #lastFailure: { message: string; at: number } | undefined;
+  #closed = false;
+
+  private constructor(settings: DpsSettings, log: Logger) {
+    this.#settings = settings;
+    this.#identity = { endpoint: settings.endpoint, idScope: settings.idScope, registrationId: settings.registrationId };
+    this.description = `dps ${settings.idScope}/${settings.registrationId} via ${settings.endpoint}`;
+    this.#log = log.child({ store: 'dps', registrationId: settings.registrationId });
+    this.#state = new RegistrationState(settings.stateDir);
+    this.#credentials = servedCredentials(settings);
+    this.#client = new DpsClient({
+      endpoint: settings.endpoint,
+      idScope: settings.idScope,
+      registrationId: settings.registrationId,
+      apiVersion: settings.apiVersion,
+      credentials: dpsCredentials(settings),
+      payload: settings.payload,
+      ...(settings.trustedCaPem ? { extraCaPem: settings.trustedCaPem } : {}),
+      deadlineMs: settings.registrationTimeoutMs,
+    });
+  }
+
+  /**
+   * Reads the settings (throws ConfigError if they are invalid) and the saved result;
+   * with none, starts the first registration in the background.
+   */
+  static async open(settingsFile: string, log: Logger, options: DpsStoreOptions = {}): Promise<DpsStore> {
+    const store = new DpsStore(loadDpsSettings(settingsFile), log);
+    await store.#loadState();
+    if (store.#saved === undefined && options.registerAtStart !== false) {
+      void store.#register('first registration');
+    }
+    return store;
+  }
+
+  /** The saved registration, if any (for `xprov dps register`). */
+  get saved(): SavedRegistration | undefined {
+    return this.#saved;
+  }
+
+  async getProvisioningInfo(): Promise<DeviceProvisioningInfo> {
+    const saved = this.#saved;
+    if (saved === undefined) {
+      const failure = this.#lastFailure;
+      if (this.#inFlight === undefined && failure !== undefined && Date.now() - failure.at > RETRY_FIRST_REGISTRATION_MS) {
+        void this.#register('retry of the first registration');
+      }
+      throw new StoreUnavailableError(
+        failure === undefined || this.#inFlight !== undefined
+          ? 'no DPS registration yet: registration in progress'
+          : `no DPS registration yet: ${failure.message}`,
+      );
+    }
+    const substatus = saved.result.substatus;
+    return {
+      hubName: saved.result.assignedHub,
+      deviceId: saved.result.deviceId,
+      credentials: this.#credentials,
+      status: 'assigned',
+      ...(substatus !== undefined && SUBSTATUSES.has(substatus) ? { substatus: substatus as DeviceProvisioningInfo['substatus'] } : {}),
+    };
+  }
+
+  /** Re-registers with DPS; rejects (keeping the previous result served) if that fails. */
+  async reprovision(): Promise<void> {
+    const outcome = await this.#register('reprovision');
+    if (!outcome.ok) {
+      const keeping = this.#saved ? `; still serving ${this.#saved.result.deviceId} on ${this.#saved.result.assignedHub}` : '';
+      throw new StoreUnavailableError(`reprovision: ${outcome.error.message}${keeping}`);
+    }
+    if (outcome.hookFailures.length > 0) {
+      throw new StoreUnavailableError(`reprovision: the new assignment is served, but a reprovision hook failed: ${outcome.hookFailures.join('; ')}`);
+    }
+  }
+
+  /** Runs a registration now (for `xprov dps register`); resolves with its outcome. */
+  async registerNow(): Promise<{ ok: true; changed: boolean } | { ok: false; message: string }> {
+    const outcome = await this.#register('command line');
+    return outcome.ok ? { ok: true, changed: outcome.changed } : { ok: false, message: outcome.error.message };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    // A registration under way finishes (it is bounded by its deadline) so that its
+    // result is saved rather than lost half-way.
+    await this.#inFlight;
+  }
+
+  async #loadState(): Promise<void> {
+    const loaded = await this.#state.load();
+    if (loaded.kind === 'corrupt') {
+      this.#log.warn({ file: this.#state.file }, 'DPS state file and its backup are corrupt; not using them, registering again');
+      return;
+    }
+    if (loaded.kind === 'none') {
+      this.#log.info('no saved DPS registration; registering');
+      return;
+    }
+    if (!sameIdentity(loaded.saved.identity, this.#identity)) {
+      this.#log.info('saved DPS registration belongs to other settings (endpoint, id scope or registration id); registering again');
+      return;
+    }
+    if (loaded.corruptPrimary) {
+      this.#log.warn({ file: this.#state.file }, 'DPS state file is corrupt; serving the backup and registering again');
+    }
+    this.#saved = loaded.saved;
+    this.#checkServable();
+    this.#log.info({ hubName: loaded.saved.result.assignedHub, deviceId: loaded.saved.result.deviceId, registeredAt: loaded.saved.registeredAt }, 'using saved DPS registration');
+    if (loaded.fromBackup) {
+      void this.#register('state file was corrupt');
+    }
+  }
+
+  /** Logs (once) if the configured credentials would be refused by the daemon. */
+  #checkServable(): void {
+    if (this.#saved === undefined) return;
+    const refusals = daemonRefusals({ hubName: this.#saved.result.assignedHub, deviceId: this.#saved.result.deviceId, credentials: this.#credentials });
+    if (refusals.length > 0) {
+      this.#log.error({ problems: refusals }, 'the configured credentials would be refused by IoT Edge');
+    }
+  }
+
+  #register(reason: string): Promise<Outcome> {
+    this.#inFlight ??= this.#registerOnce(reason).finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  async #registerOnce(reason: string): Promise<Outcome> {
+    this.#log.info({ reason, endpoint: this.#settings.endpoint }, 'registering with DPS');
+    let result: RegistrationResult;
+    try {
+      result = await this.#client.register(({ attempt, delayMs, reason: why }) =>
+        this.#log.warn({ attempt, delayMs, reason: why }, 'DPS registration attempt failed; retrying'),
+      );
+    } catch (err) {
+      const error = err instanceof DpsError ? err : new DpsError('unavailable', 'DPS registration failed unexpectedly', { cause: err });
+      this.#lastFailure = { message: error.message, at: Date.now() };
+      this.#log.error({ reason, kind: error.kind, cause: causeChain(err) }, 'DPS registration failed');
+      return { ok: false, error };
+    }
+    const previous = this.#saved?.result;
+    const changed = previous === undefined || previous.assignedHub !== result.assignedHub || previous.deviceId !== result.deviceId;
+    const saved: SavedRegistration = { identity: this.#identity, result, registeredAt: new Date().toISOString() };
+    try {
+      await this.#state.save(saved);
+    } catch (err) {
+      // Still serve it: losing the cache costs one more registration at next boot.
+      this.#log.error({ cause: causeChain(err), dir: this.#settings.stateDir }, 'cannot save the DPS registration; it will be repeated at next start');
+    }
+    this.#saved = saved;
+    this.#lastFailure = undefined;
+    this.#checkServable();
+    this.#log.info(
+      { reason, hubName: result.assignedHub, deviceId: result.deviceId, substatus: result.substatus, changed, previousHub: previous?.assignedHub },
+      changed ? 'DPS assigned the device' : 'DPS confirmed the assignment',
+    );
+    let hookFailures: string[] = [];
+    if (changed && previous !== undefined && !this.#closed) {
+      hookFailures = await runHooks(
+        this.#settings.reprovisionHooks,
+        { oldHub: previous.assignedHub, oldDeviceId: previous.deviceId, newHub: result.assignedHub, newDeviceId: result.deviceId, substatus: result.substatus },
+        this.#log,
+      );
+    }
+    return { ok: true, changed, hookFailures };
+  }
+}

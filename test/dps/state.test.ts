@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { RegistrationState, type SavedRegistration } from '../../src/dps/state.js';
+import { tempDir } from '../support/tmp.js';
+
+function saved(hub: string): SavedRegistration {
+  return {
+    identity: { endpoint: 'dps.example:8443', idScope: '0ne1', registrationId: 'dev1' },
+    result: { assignedHub: hub, deviceId: 'dev1', status: 'assigned', substatus: 'initialAssignment' },
+    registeredAt: '2026-11-30T00:00:00.000Z',
+  };
+}
+
+describe('DPS registration state', () => {
+  it('finds nothing in a fresh directory, then loads what it saved (mode 0600)', async () => {
+    const state = new RegistrationState(path.join(tempDir(), 'state'));
+    assert.deepEqual(await state.load(), { kind: 'none' });
+    await state.save(saved('hub-a'));
+    assert.deepEqual(await state.load(), { kind: 'ok', saved: saved('hub-a'), fromBackup: false, corruptPrimary: false });
+    assert.equal(statSync(state.file).mode & 0o777, 0o600);
+    assert.equal(statSync(state.dir).mode & 0o777, 0o700);
+  });
+
+  it('keeps the previous good result as a backup', async () => {
+    const state = new RegistrationState(tempDir());
+    await state.save(saved('hub-a'));
+    await state.save(saved('hub-b'));
+    assert.match(readFileSync(state.backup, 'utf8'), /hub-a/);
+    assert.match(readFileSync(state.file, 'utf8'), /hub-b/);
+  });
+
+  for (const [name, damage] of [
+    ['truncated', (text: string) => text.slice(0, text.length / 2)],
+    ['edited (checksum mismatch)', (text: string) => text.replace('hub-b', 'hub-x')],
+    ['emptied', () => ''],
+    ['not a state', () => '{"format": 1}'],
+  ] as const) {
+    it(`never uses a ${name} state file: falls back to the backup`, async () => {
+      const state = new RegistrationState(tempDir());
+      await state.save(saved('hub-a'));
+      await state.save(saved('hub-b'));
+      writeFileSync(state.file, damage(readFileSync(state.file, 'utf8')));
+      assert.deepEqual(await state.load(), { kind: 'ok', saved: saved('hub-a'), fromBackup: true, corruptPrimary: true });
+    });
+  }
+
+  it('never turns a corrupt file into the backup, and reports corrupt when neither file is usable', async () => {
+    const state = new RegistrationState(tempDir());
+    await state.save(saved('hub-a'));
+    await state.save(saved('hub-b'));
+    writeFileSync(state.file, '{broken');
+    await state.save(saved('hub-c'));
+    assert.match(readFileSync(state.backup, 'utf8'), /hub-a/, 'the good backup survives a save over a corrupt file');
+    assert.deepEqual(await state.load(), { kind: 'ok', saved: saved('hub-c'), fromBackup: false, corruptPrimary: false });
+    writeFileSync(state.file, '{broken');
+    writeFileSync(state.backup, '{broken too');
+    assert.deepEqual(await state.load(), { kind: 'corrupt' });
+  });
+});
