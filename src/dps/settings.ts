@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { isStandardBase64 } from '../contract/daemon-rules.js';
+import { type BackoffPolicy, DEFAULT_BACKOFF } from './retry.js';
 import { parseYamlStrict } from '../yaml-text.js';
 
 /** The public DPS endpoint. */
@@ -55,10 +56,12 @@ export interface DpsSettings {
   readonly stateDir: string;
   /** A registration, retries included, gives up after this long. */
   readonly registrationTimeoutMs: number;
+  /** Backoff between retries: the first delay's bound and the largest (jittered, ≥ Retry-After). */
+  readonly retry: BackoffPolicy;
   readonly reprovisionHooks: readonly ReprovisionHook[];
 }
 
-const KNOWN = ['endpoint', 'idScope', 'registrationId', 'apiVersion', 'attestation', 'payload', 'trustedCaFile', 'stateDir', 'registrationTimeoutMs', 'reprovisionHooks'];
+const KNOWN = ['endpoint', 'idScope', 'registrationId', 'apiVersion', 'attestation', 'payload', 'trustedCaFile', 'stateDir', 'registrationTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'reprovisionHooks'];
 const DEFAULT_STATE_DIR = '/var/lib/xprov';
 const DEFAULT_REGISTRATION_TIMEOUT_MS = 120_000;
 const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
@@ -162,8 +165,13 @@ export function loadDpsSettings(file: string, readFile: (f: string) => string = 
     return { argv: argv as [string, ...string[]], timeoutMs: timeoutMs as number };
   });
 
-  const timeout = doc.registrationTimeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS;
-  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0) fail('registrationTimeoutMs must be a positive whole number');
+  const positive = (key: string, fallback: number): number => {
+    const value = doc[key] ?? fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(`${key} must be a positive whole number`);
+    return value as number;
+  };
+  const timeout = positive('registrationTimeoutMs', DEFAULT_REGISTRATION_TIMEOUT_MS);
+  const retry = { initialMs: positive('retryInitialDelayMs', DEFAULT_BACKOFF.initialMs), maxMs: positive('retryMaxDelayMs', DEFAULT_BACKOFF.maxMs) };
   const caFile = optStr(doc, 'trustedCaFile');
 
   return {
@@ -175,7 +183,8 @@ export function loadDpsSettings(file: string, readFile: (f: string) => string = 
     payload: doc.payload,
     trustedCaPem: caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile'),
     stateDir: resolve(optStr(doc, 'stateDir') ?? DEFAULT_STATE_DIR),
-    registrationTimeoutMs: timeout as number,
+    registrationTimeoutMs: timeout,
+    retry,
     reprovisionHooks,
   };
 }

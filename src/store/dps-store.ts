@@ -102,6 +102,7 @@ export class DpsStore implements SecretsAdapter {
       payload: settings.payload,
       ...(settings.trustedCaPem ? { extraCaPem: settings.trustedCaPem } : {}),
       deadlineMs: settings.registrationTimeoutMs,
+      backoff: settings.retry,
     });
   }
 

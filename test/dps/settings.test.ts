@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../src/config/config-error.js';
 import { DEFAULT_DPS_API_VERSION, DEFAULT_DPS_ENDPOINT, type DpsSettings, loadDpsSettings } from '../../src/dps/settings.js';
@@ -40,6 +40,7 @@ describe('DPS settings', () => {
       trustedCaPem: undefined,
       stateDir: path.join(dir, 'state'),
       registrationTimeoutMs: 120_000,
+      retry: { initialMs: 1000, maxMs: 30_000 },
       reprovisionHooks: [],
     } satisfies DpsSettings);
   });
@@ -66,6 +67,8 @@ describe('DPS settings', () => {
         `trustedCaFile: ${cert}`,
         'stateDir: /var/lib/xprov-test',
         'registrationTimeoutMs: 5000',
+        'retryInitialDelayMs: 10',
+        'retryMaxDelayMs: 100',
         'reprovisionHooks:',
         '  - argv: [/usr/bin/systemctl, restart, aziot-tpmd]',
         '    timeoutMs: 1000',
@@ -84,6 +87,7 @@ describe('DPS settings', () => {
       trustedCaPem: '-----BEGIN CERTIFICATE-----',
       stateDir: '/var/lib/xprov-test',
       registrationTimeoutMs: 5000,
+      retry: { initialMs: 10, maxMs: 100 },
       reprovisionHooks: [
         { argv: ['/usr/bin/systemctl', 'restart', 'aziot-tpmd'], timeoutMs: 1000 },
         { argv: ['/bin/true'], timeoutMs: 30_000 },
@@ -114,6 +118,28 @@ describe('DPS settings', () => {
       const message = refusal(text);
       assert.match(message, expected);
       assert.ok(!message.includes(GROUP_KEY), 'the message quotes the key');
+    });
+  }
+});
+
+describe('DPS settings examples (examples/dps)', () => {
+  // The examples name files under /etc/xprov; stand-ins for their content are read instead.
+  const fakeFiles: Record<string, string> = {
+    '/etc/xprov/dps-device.key': `${GROUP_KEY}\n`,
+    '/etc/xprov/dps-group.key': `${GROUP_KEY}\n`,
+    '/etc/xprov/device-full-chain.cert.pem': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    '/etc/xprov/device.key.pem': '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n',
+  };
+  const read = (file: string): string => {
+    const fake = fakeFiles[file];
+    if (fake !== undefined) return fake;
+    return readFileSync(file, 'utf8');
+  };
+  for (const name of ['individual-symmetric-key.yaml', 'group-symmetric-key.yaml', 'x509.yaml']) {
+    it(`${name} is valid`, () => {
+      const settings = loadDpsSettings(example(`dps/${name}`), read);
+      assert.equal(settings.stateDir, '/var/lib/xprov');
+      assert.equal(settings.endpoint, DEFAULT_DPS_ENDPOINT);
     });
   }
 });
