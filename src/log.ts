@@ -18,20 +18,46 @@ export function isLogLevel(value: string): value is LogLevel {
 /** The logger type passed around the code. */
 export type Logger = PinoLogger;
 
+/** Buffered destinations created here, flushed by flushLogs before the process exits. */
+const buffered: { flushSync(): void }[] = [];
+
+/** A buffered stdout/stderr destination, registered for flushLogs. */
+function bufferedDestination(fd: 1 | 2): DestinationStream {
+  // Asynchronous: under load, lines written while a write is pending are coalesced
+  // into one write(2) instead of one system call per request line (the access log
+  // cost a third of the request path with synchronous writes). Nothing is lost at exit:
+  // main.ts calls flushLogs() before process.exit().
+  const destination = pino.destination({ fd, sync: false });
+  buffered.push(destination);
+  return destination;
+}
+
+/** Writes out every buffered log line now; call before process.exit(). */
+export function flushLogs(): void {
+  for (const destination of buffered) {
+    try {
+      destination.flushSync();
+    } catch {
+      // Nothing more can be done about a log that cannot be written.
+    }
+  }
+}
+
 /**
- * Creates the logger, writing to stdout unless given another destination. Writes to
- * stdout are synchronous so that the last lines before an exit are never lost.
+ * Creates the logger, writing to stdout unless given another destination.
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
-    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    destination ?? pino.destination({ fd: 1, sync: true }),
+    // Epoch milliseconds, pino's default: formatting an ISO date on every line cost
+    // more than the rest of the line (journald and collectors stamp lines anyway).
+    { level, base: { pid: process.pid } },
+    destination ?? bufferedDestination(1),
   );
 }
 
 /** A logger on stderr, for commands whose stdout is their result. */
 export function createStderrLogger(level: LogLevel): Logger {
-  return createLogger(level, pino.destination({ fd: 2, sync: true }));
+  return createLogger(level, bufferedDestination(2));
 }
 
 /**

@@ -4,19 +4,23 @@
  * (EX_SOFTWARE) so that systemd restarts it, rather than serving in an unknown state.
  */
 import { main } from './cli.js';
+import { flushLogs } from './log.js';
 
 process.on('uncaughtException', (err) => {
+  flushLogs();
   process.stderr.write(`xprov: internal error: ${err.stack ?? err.message}\n`);
   process.exit(70);
 });
 
 main(process.argv.slice(2)).then(
   (code) => {
-    // Logs are written synchronously, so exiting now loses nothing; not waiting for the
-    // event loop to drain means a forgotten handle can never keep a stopped server alive.
+    // Flushing the logs first, exiting now loses nothing; not waiting for the event loop
+    // to drain means a forgotten handle can never keep a stopped server alive.
+    flushLogs();
     process.exit(code);
   },
   (err: unknown) => {
+    flushLogs();
     process.stderr.write(`xprov: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(70);
   },

@@ -3,20 +3,11 @@
  * spec. Repeated parameters become arrays, which the validators refuse: a duplicated
  * `api-version` is ambiguous and answered 400 like a missing one.
  */
+import { parse } from 'node:querystring';
 import { operationSpecs } from '../../generated/operations.js';
 import { queryValidators, type ValidationError } from '../../generated/validators.js';
 import type { OperationId, OperationQuery } from '../contract/types.js';
 import { BadRequestError } from '../errors.js';
-
-/** The raw query string as an object: a value per name, an array when repeated. */
-function parseQueryString(queryString: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
-  for (const [name, value] of new URLSearchParams(queryString)) {
-    const seen = out[name];
-    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  return out;
-}
 
 /** A message naming the parameter and, where the spec lists them, the supported values. */
 function describe(operationId: OperationId, err: ValidationError): string {
@@ -37,7 +28,9 @@ function describe(operationId: OperationId, err: ValidationError): string {
 
 /** Parses and validates the query of `operationId`; throws BadRequestError naming the problem. */
 export function parseQuery<Op extends OperationId>(operationId: Op, queryString: string): OperationQuery<Op> {
-  const query: unknown = parseQueryString(queryString);
+  // node:querystring, not URLSearchParams: the same decoding and arrays for repeated
+  // names, at a fraction of the cost on the request path (measured with --cpu-prof).
+  const query: unknown = parse(queryString);
   const validate = queryValidators[operationId];
   if (!validate(query)) {
     const first = validate.errors?.[0];

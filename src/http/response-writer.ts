@@ -8,6 +8,19 @@ import type { Context } from 'koa';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+// Stores hand out the same (never mutated) object until their content changes, so each
+// answer is serialised once rather than on every request.
+const serialized = new WeakMap<object, Buffer>();
+
+function toJson(body: object): Buffer {
+  let bytes = serialized.get(body);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(body), 'utf8');
+    serialized.set(body, bytes);
+  }
+  return bytes;
+}
+
 /**
  * Writes `body` as JSON with `status`, or an empty answer when `body` is undefined
  * (Koa would turn a null body into 204; the spec says 200 with no body).
@@ -28,5 +41,5 @@ export function writeAnswer(
     return;
   }
   ctx.set('Content-Type', JSON_TYPE);
-  ctx.body = JSON.stringify(body);
+  ctx.body = toJson(body);
 }

@@ -1,0 +1,121 @@
+/**
+ * End to end: the shipped xprov with the DPS store, the DPS emulator, and a client
+ * that behaves like IoT Edge's daemon (boot, GET reprovision, boot again).
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { daemonRequest, API_VERSION_QUERY, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
+import { DpsEmulator } from '../support/dps-emulator.js';
+import { registerSecret } from '../support/secrets.js';
+import { assertConformsToSpec } from '../support/spec.js';
+import { tempDir } from '../support/tmp.js';
+import { runXprov, serveXprov } from '../support/xprov-process.js';
+
+const GROUP_KEY = Buffer.from('dps end-to-end group key, a throwaway').toString('base64');
+registerSecret(GROUP_KEY);
+
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+describe('xprov with the DPS store (end to end)', () => {
+  let dps: DpsEmulator;
+  let dir: string;
+  let settings: string;
+
+  beforeEach(async () => {
+    dps = await DpsEmulator.start({ retryAfterSeconds: 0 });
+    dps.addGroupEnrollment({ enrollmentGroupId: 'edge-fleet', attestation: { type: 'symmetricKey', primaryKey: GROUP_KEY }, hub: 'hub-a.azure-devices.net' });
+    dir = tempDir();
+    settings = path.join(dir, 'dps.yaml');
+    writeFileSync(
+      settings,
+      YAML.stringify({
+        endpoint: dps.host,
+        idScope: dps.idScope,
+        registrationId: 'gateway-7',
+        attestation: { type: 'symmetricKey', enrollment: 'group', key: GROUP_KEY },
+        trustedCaFile: dps.caCertFile,
+        stateDir: path.join(dir, 'state'),
+        registrationTimeoutMs: 3000,
+        retryInitialDelayMs: 10,
+        retryMaxDelayMs: 50,
+      }),
+    );
+  });
+  afterEach(() => dps.stop());
+
+  it('boots the daemon, moves it to another hub on reprovision, and boots it again from the saved result', async () => {
+    const endpoint = `unix://${path.join(dir, 'external.sock')}`;
+    let xprov = await serveXprov(['--store', `dps:${settings}`, '--listen', endpoint]);
+    const first = await eventually(() => provisionLikeDaemon(endpoint));
+    assert.equal(first.hubName, 'hub-a.azure-devices.net');
+    assert.equal(first.deviceId, 'gateway-7');
+    assert.equal(first.substatus, 'initialAssignment');
+    assert.equal(first.credentials.kind, 'symmetric-key-payload');
+
+    dps.moveRegistration('gateway-7', { hub: 'hub-b.azure-devices.net', substatus: 'deviceDataMigrated' });
+    const reprovision = await daemonRequest(endpoint, 'GET', `/device/reprovision${API_VERSION_QUERY}`);
+    assert.equal(reprovision.status, 200);
+    assertConformsToSpec('ReprovisionDeviceByGet', reprovision);
+    const moved = await provisionLikeDaemon(endpoint);
+    assert.equal(moved.hubName, 'hub-b.azure-devices.net');
+    assert.equal(moved.substatus, 'deviceDataMigrated');
+
+    assert.equal(await xprov.stop(), 0);
+    const registrations = dps.registrationCount('gateway-7');
+    xprov = await serveXprov(['--store', `dps:${settings}`, '--listen', endpoint]);
+    assert.equal((await provisionLikeDaemon(endpoint)).hubName, 'hub-b.azure-devices.net', 'served at once from the saved result');
+    assert.equal(dps.registrationCount('gateway-7'), registrations, 'no DPS call on the restart');
+
+    await dps.setDown(true);
+    const failed = await daemonRequest(endpoint, 'GET', `/device/reprovision${API_VERSION_QUERY}`);
+    assert.equal(failed.status, 503);
+    assertConformsToSpec('ReprovisionDeviceByGet', failed);
+    assert.match(JSON.parse(failed.body.toString()).message as string, /^reprovision: DPS unavailable: .*; still serving gateway-7 on hub-b\.azure-devices\.net$/);
+    assert.equal((await provisionLikeDaemon(endpoint)).hubName, 'hub-b.azure-devices.net');
+    assert.equal(await xprov.stop(), 0);
+    assert.ok(xprov.logLines().some((l) => l.msg === 'DPS registration failed'));
+  });
+
+  it('registers from the command line and prints the result with the key masked', async () => {
+    const first = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
+    assert.equal(await first.exited, 0, first.stderr());
+    assert.match(first.stdout(), /^registered: new assignment\nhubName: +hub-a\.azure-devices\.net\ndeviceId: +gateway-7\n/);
+    assert.match(first.stdout(), /key: +\(44 characters, masked\)/);
+
+    const cached = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
+    assert.equal(await cached.exited, 0);
+    assert.match(cached.stdout(), /^saved registration \(not repeated; use --force to register again\)\n/);
+    assert.equal(dps.registrationCount('gateway-7'), 1);
+
+    const forced = runXprov(['dps', 'register', '--force', '--store', `dps:${settings}`]);
+    assert.equal(await forced.exited, 0);
+    assert.match(forced.stdout(), /^registered: assignment unchanged\n/);
+    assert.equal(dps.registrationCount('gateway-7'), 2);
+  });
+
+  it('exits 1 with the reason when DPS refuses, and 2 on bad settings', async () => {
+    dps.failNext(1, { status: 401 });
+    const refused = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
+    assert.equal(await refused.exited, 1);
+    assert.match(refused.stderr(), /^xprov: DPS registration failed: DPS refused the device's credentials \(401 /m, 'the last line says why; retries and failures are logged above it');
+
+    writeFileSync(settings, 'idScope: x\n');
+    const bad = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
+    assert.equal(await bad.exited, 2);
+    assert.match(bad.stderr(), /^xprov: DPS settings .*dps\.yaml: registrationId must be a non-empty string\n$/);
+    const serve = runXprov(['serve', '--store', `dps:${settings}`, '--listen', `unix://${path.join(dir, 'x.sock')}`]);
+    assert.equal(await serve.exited, 2);
+  });
+});
