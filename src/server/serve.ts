@@ -8,6 +8,7 @@ import { createApp } from '../http/app.js';
 import type { Logger } from '../log.js';
 import { ProvisioningService } from '../service.js';
 import { openStore } from '../store/open-store.js';
+import type { SecretsAdapter } from '../store/adapter.js';
 import { type BoundListener, bindListeners } from './listen.js';
 import { resolveGroup } from './group.js';
 import type { PassedSocket } from './systemd.js';
@@ -19,10 +20,19 @@ export interface RunningService {
   stop(): Promise<boolean>;
 }
 
-/** Starts the service described by `config`; rejects if a listener cannot be bound. */
-export async function startService(config: ServeConfig, log: Logger, passed: readonly PassedSocket[]): Promise<RunningService> {
+/**
+ * Starts the service described by `config`; rejects if a listener cannot be bound.
+ * `adapter`, when given, is served instead of opening `config.store` (`xprov mock`
+ * serves the spec's examples through the very same HTTP layer); it is closed on stop.
+ */
+export async function startService(
+  config: ServeConfig,
+  log: Logger,
+  passed: readonly PassedSocket[],
+  adapter?: SecretsAdapter,
+): Promise<RunningService> {
   const gid = config.socketGroup === undefined ? undefined : resolveGroup(config.socketGroup);
-  const store = await openStore(config.store, log);
+  const store = adapter ?? (await openStore(config.store, log));
   const app = createApp(new ProvisioningService(store, log), log);
   let listeners: BoundListener[];
   try {
