@@ -16,8 +16,9 @@ $(NODE_MODULES): package.json package-lock.json
 install: $(NODE_MODULES)
 
 # Type-check and compile everything (src, tests, scripts) into build/.
-build/.stamp: $(NODE_MODULES) $(SOURCES)
+build/.stamp: $(NODE_MODULES) $(SOURCES) tsconfig.client.json
 	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.client.json
 	touch $@
 
 # The shipped artifact: one bundle plus its V8 code cache (see scripts/bundle.ts).
@@ -37,13 +38,17 @@ check-generated: build/.stamp
 	if diff -ru generated $$tmp --exclude=README.md; then rm -rf $$tmp; echo "generated/ matches openapi/"; \
 	else rm -rf $$tmp; echo "generated/ is stale: run 'make generate' and commit" >&2; exit 1; fi
 
-# systemd-analyze and systemd-socket-activate, used by the tests of the shipped units and
-# of socket activation. Installed from Debian when missing and running as root.
+# Tools the tests run: systemd-analyze and systemd-socket-activate (the shipped units,
+# socket activation) and openssl (the DPS emulator's throwaway certificates). Installed
+# from Debian when missing and running as root.
 tools:
-	@command -v systemd-analyze >/dev/null && command -v systemd-socket-activate >/dev/null || { \
+	@missing=""; \
+	for tool in systemd-analyze:systemd systemd-socket-activate:systemd openssl:openssl; do \
+	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool##*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null; \
-	  else echo "install systemd (systemd-analyze, systemd-socket-activate) to run the tests" >&2; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "install$$missing to run the tests" >&2; exit 1; fi; fi
 
 test: build tools check-generated
 	npx mocha
