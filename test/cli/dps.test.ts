@@ -12,21 +12,10 @@ import { registerSecret } from '../support/secrets.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { tempDir } from '../support/tmp.js';
 import { runXprov, serveXprov } from '../support/xprov-process.js';
+import { eventually } from '../support/eventually.js';
 
 const GROUP_KEY = Buffer.from('dps end-to-end group key, a throwaway').toString('base64');
 registerSecret(GROUP_KEY);
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 describe('xprov with the DPS store (end to end)', () => {
   let dps: DpsEmulator;

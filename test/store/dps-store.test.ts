@@ -16,6 +16,7 @@ import { DpsEmulator, makeCertificateAuthority, makeDeviceCertificate } from '..
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';
 import { tempDir } from '../support/tmp.js';
+import { eventually } from '../support/eventually.js';
 
 const DEVICE_KEY = Buffer.from('dps-store-test device key, not a secret').toString('base64');
 const VECTOR_GROUP_KEY = '8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==';
@@ -23,19 +24,6 @@ const VECTOR_REGISTRATION_ID = 'sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6';
 const VECTOR_DEVICE_KEY = 'Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc=';
 registerSecret(DEVICE_KEY);
 registerSecret(VECTOR_GROUP_KEY);
-
-/** Polls until `check` passes. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
 
 async function unavailable(promise: Promise<unknown>): Promise<string> {
   try {
