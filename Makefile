@@ -39,7 +39,8 @@ check-generated: build/.stamp
 	else rm -rf $$tmp; echo "generated/ is stale: run 'make generate' and commit" >&2; exit 1; fi
 
 # Tools the tests run: systemd-analyze and systemd-socket-activate (the shipped units,
-# socket activation) and openssl (the DPS emulator's throwaway certificates). Installed
+# socket activation) and openssl (throwaway certificates: the DPS emulator's, and those
+# of the certificate checks: expired, wrong key, wrong chain order...). Installed
 # from Debian when missing and running as root.
 tools:
 	@missing=""; \
@@ -53,8 +54,12 @@ tools:
 test: build tools check-generated
 	npx mocha
 
+# The examples are public, throwaway fakes, and git checks them out 0644, which xprov
+# refuses for a store ("readable by others"): --insecure-permissions accepts them, with
+# a warning in the log. A copy made 0600 would break the examples' relative PEM paths
+# and hide edits to them. Never use the flag for a real store: fix its mode instead.
 run: build
-	node bin/xprov.cjs serve --store $(STORE)
+	node bin/xprov.cjs serve --store $(STORE) --insecure-permissions
 
 bench: build
 	node build/bench/bench.js

@@ -50,6 +50,8 @@ async function primeCodeCache(): Promise<void> {
       path.join(repoRoot, 'bin', 'xprov.cjs'),
       'serve',
       '--store', path.join(repoRoot, 'examples', 'symmetric-key-payload.yaml'),
+      // git checks the example out 0644, which xprov refuses; the primer must serve it (200).
+      '--insecure-permissions',
       '--listen', `unix://${socketPath}`,
       '--log-level', 'info',
     ],
@@ -94,6 +96,10 @@ async function main(): Promise<void> {
     // Only the contract tools (check, mock) use openapi-backend, and it is large: it is
     // loaded from node_modules when they run, never on the serving path.
     external: ['openapi-backend'],
+    // bin/xprov.cjs runs the bundle through vm.Script, where import() needs an
+    // experimental loader hook: esbuild turns `await import('openapi-backend')` into a
+    // require() run at the same moment instead (still only when the command runs).
+    supported: { 'dynamic-import': false },
     logLevel: 'warning',
   });
   await primeCodeCache();

@@ -10,8 +10,14 @@ import { UsageError } from './cli/usage-error.js';
 const USAGE = `usage: xprov <command> [options]
 
 commands:
-  serve     serve the IoT Edge external provisioning API (xprov serve --help)
-  dps       register with the Device Provisioning Service (xprov dps --help)
+  serve           serve the IoT Edge external provisioning API (xprov serve --help)
+  dps             register with the Device Provisioning Service (xprov dps --help)
+  check           probe an endpoint as IoT Edge would and check it against the spec (xprov check --help)
+  get             print an endpoint's provisioning information, secrets masked (xprov get --help)
+  reprovision     send an endpoint the reprovision notice (xprov reprovision --help)
+  mock            serve the API from the spec's examples, without secrets (xprov mock --help)
+  iotedge-config  print the provisioning: block of IoT Edge's config.yaml (xprov iotedge-config --help)
+  store           write, show and validate the store (xprov store --help)
 
 options:
   --help     this text
@@ -20,6 +26,13 @@ options:
 const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
   serve: serveCommand,
   dps: dpsCommand,
+  // Loaded when run: the serving path (the bundle's start-up) executes none of them.
+  check: async (argv) => (await import('./cli/check.js')).checkCommand(argv),
+  get: async (argv) => (await import('./cli/get.js')).getCommand(argv),
+  reprovision: async (argv) => (await import('./cli/reprovision.js')).reprovisionCommand(argv),
+  mock: async (argv) => (await import('./cli/mock.js')).mockCommand(argv),
+  'iotedge-config': async (argv) => (await import('./cli/iotedge-config.js')).iotedgeConfigCommand(argv),
+  store: async (argv) => (await import('./cli/store.js')).storeCommand(argv),
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */

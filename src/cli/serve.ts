@@ -16,14 +16,19 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${serveUsage()}\n`);
     return 0;
   }
-  const config = (() => {
-    try {
-      return parseServeConfig(argv, { cwd: process.cwd(), socketActivated: isSocketActivated(process.env, process.pid) });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  })();
-  return runService(config);
+  return runService(serveConfigFromArgs(argv));
+}
+
+/**
+ * Parses serve's options (also taken by `xprov mock` and `xprov iotedge-config`) in
+ * this process's context; a problem is a UsageError.
+ */
+export function serveConfigFromArgs(argv: readonly string[]): ServeConfig {
+  try {
+    return parseServeConfig(argv, { cwd: process.cwd(), socketActivated: isSocketActivated(process.env, process.pid) });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /**

@@ -38,6 +38,8 @@ export interface ServeConfig {
   readonly keepAliveTimeoutMs: number;
   /** On SIGTERM/SIGINT, how long in-flight requests may take before connections are cut. */
   readonly shutdownTimeoutMs: number;
+  /** Serve store files writable by group/others or readable by others (with a warning) instead of refusing them. */
+  readonly insecurePermissions: boolean;
 }
 
 /** The raw value of a setting as given by a flag or the config file. */
@@ -67,6 +69,7 @@ export const SETTINGS = [
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', type: 'string', default: 30_000, help: 'ms a client has to send its whole request' },
   { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', type: 'string', default: 5_000, help: 'ms an idle keep-alive connection stays open' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', type: 'string', default: 10_000, help: 'ms in-flight requests get on SIGTERM before connections are cut' },
+  { key: 'insecurePermissions', flag: 'insecure-permissions', type: 'boolean', default: false, help: 'serve store files that group/others can write or others can read (refused otherwise)' },
 ] as const satisfies readonly Setting<keyof ServeConfig>[];
 
 /** Where the process is and what it was given, so that parsing stays pure and testable. */
@@ -76,6 +79,8 @@ export interface ConfigContext {
   readonly socketActivated: boolean;
   /** Reads the config file; defaults to the real file system. */
   readonly readFile?: (file: string) => string;
+  /** The environment (for `credentials:`, $CREDENTIALS_DIRECTORY); defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 type SettingKey = (typeof SETTINGS)[number]['key'];
@@ -216,7 +221,7 @@ export function parseServeConfig(argv: readonly string[], context: ConfigContext
   const listen = listenUrls.map((url) => parseListenUrl(url, allowRemote));
   const socketGroupRaw = raw('socketGroup');
   return {
-    store: parseStoreLocation(asString('store', raw('store')), context.cwd),
+    store: parseStoreLocation(asString('store', raw('store')), context.cwd, context.env),
     listen:
       listen.length > 0
         ? listen
@@ -236,5 +241,6 @@ export function parseServeConfig(argv: readonly string[], context: ConfigContext
     requestTimeoutMs: parseMs('requestTimeoutMs', raw('requestTimeoutMs')),
     keepAliveTimeoutMs: parseMs('keepAliveTimeoutMs', raw('keepAliveTimeoutMs')),
     shutdownTimeoutMs: parseMs('shutdownTimeoutMs', raw('shutdownTimeoutMs')),
+    insecurePermissions: asBoolean('insecurePermissions', raw('insecurePermissions')),
   };
 }

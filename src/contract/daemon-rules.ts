@@ -6,8 +6,8 @@
  *
  * Problems name the field and the rule, never the value: values here are secrets.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { DeviceProvisioningInfo } from '../contract/types.js';
+import { type PemSource, type ValidityWindow, checkIdentity, parseCertificateChain, parsePrivateKey } from './x509-checks.js';
 
 /**
  * True when `text` is canonical standard base64 (RFC 4648 alphabet, `=` padding, no
@@ -18,69 +18,67 @@ export function isStandardBase64(text: string): boolean {
   return text.length > 0 && text.length % 4 === 0 && Buffer.from(text, 'base64').toString('base64') === text;
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----/;
-const PEM_ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/;
-
-/** Problems with base64-of-PEM certificate material, as the daemon would write and load it. */
-function certificateProblems(field: string, value: string): string[] {
-  if (!isStandardBase64(value)) {
-    return [`${field} must be standard base64 of the PEM text`];
-  }
-  const pem = Buffer.from(value, 'base64').toString('utf8');
-  if (!PEM_CERT.test(pem)) {
-    return [`${field} must be base64 of PEM text with a CERTIFICATE block`];
-  }
-  try {
-    new X509Certificate(pem);
-  } catch {
-    return [`${field} holds a PEM CERTIFICATE block that does not parse`];
-  }
-  return [];
+/** How the x509 payload fields were given, for messages: inline base64 unless said otherwise. */
+export interface IdentitySources {
+  readonly identityCert: PemSource;
+  readonly identityPrivateKey: PemSource;
 }
 
-/** Problems with base64-of-PEM private key material. */
-function privateKeyProblems(field: string, value: string): string[] {
+/** The fields as the API carries them: base64 of the PEM text, inline. */
+export const INLINE_SOURCES: IdentitySources = {
+  identityCert: { label: 'credentials.identityCert', encoded: true },
+  identityPrivateKey: { label: 'credentials.identityPrivateKey', encoded: true },
+};
+
+/**
+ * Problems with base64-of-PEM material as the daemon would write and load it: the
+ * encoding, then whether `parse` (a certificate chain or a private key) accepts it.
+ */
+function pemProblems(source: PemSource, value: string, parse: (pem: string, source: PemSource) => { ok: true } | { ok: false; problem: string }): string[] {
   if (!isStandardBase64(value)) {
-    return [`${field} must be standard base64 of the PEM text`];
+    return [`${source.label} must be standard base64 of the PEM text`];
   }
-  const pem = Buffer.from(value, 'base64').toString('utf8');
-  if (PEM_ENCRYPTED_KEY.test(pem)) {
-    return [`${field} is an encrypted private key; the daemon cannot decrypt it`];
-  }
-  try {
-    createPrivateKey({ key: pem, format: 'pem' });
-  } catch {
-    return [`${field} must be base64 of a PEM private key that parses`];
-  }
-  return [];
+  const parsed = parse(Buffer.from(value, 'base64').toString('utf8'), source);
+  return parsed.ok ? [] : [parsed.problem];
 }
 
 /**
- * Every reason the daemon would refuse `info` (already valid against the spec's
- * schema); empty when it would accept it.
+ * Secrets `info` carries that its mode does not use. The daemon ignores them, but
+ * handing over a secret nobody needs is a leak, so xprov refuses to serve them; a
+ * checker of someone else's endpoint reports them as warnings, not refusals.
  */
-export function daemonRefusals(info: DeviceProvisioningInfo): string[] {
+export function unneededSecrets(info: DeviceProvisioningInfo): string[] {
   const { authType, source, key, identityCert, identityPrivateKey } = info.credentials;
+  if (authType === 'x509') {
+    return key === undefined ? [] : ['credentials.key is only for authType symmetric-key'];
+  }
   const problems: string[] = [];
+  if (identityCert !== undefined || identityPrivateKey !== undefined) {
+    problems.push('credentials.identityCert and identityPrivateKey are only for authType x509');
+  }
+  if (source === 'hsm' && key !== undefined) {
+    problems.push('credentials.key must not be set with source hsm (the HSM holds the key)');
+  }
+  return problems;
+}
+
+/**
+ * Every reason the daemon itself would refuse `info` (already well-typed: valid
+ * against the spec's schema, or read the daemon's way by daemon-parse.ts); empty when
+ * it would provision with it.
+ */
+export function daemonOwnRefusals(info: DeviceProvisioningInfo, sources: IdentitySources = INLINE_SOURCES): string[] {
+  const { authType, source, key, identityCert, identityPrivateKey } = info.credentials;
   if (authType === 'symmetric-key') {
-    if (identityCert !== undefined || identityPrivateKey !== undefined) {
-      problems.push('credentials.identityCert and identityPrivateKey are only for authType x509');
+    if (source === 'hsm') {
+      return [];
     }
-    if (source === 'payload') {
-      if (key === undefined) {
-        problems.push('credentials.key is required for symmetric-key with source payload');
-      } else if (!isStandardBase64(key)) {
-        problems.push('credentials.key must be standard base64 (A-Z a-z 0-9 + /, = padding)');
-      }
-    } else if (key !== undefined) {
-      // The daemon would ignore it, but handing over a secret it does not need is a leak.
-      problems.push('credentials.key must not be set with source hsm (the HSM holds the key)');
+    if (key === undefined) {
+      return ['credentials.key is required for symmetric-key with source payload'];
     }
-    return problems;
+    return isStandardBase64(key) ? [] : ['credentials.key must be standard base64 (A-Z a-z 0-9 + /, = padding)'];
   }
-  if (key !== undefined) {
-    problems.push('credentials.key is only for authType symmetric-key');
-  }
+  const problems: string[] = [];
   for (const [field, value] of [
     ['credentials.identityCert', identityCert],
     ['credentials.identityPrivateKey', identityPrivateKey],
@@ -93,7 +91,50 @@ export function daemonRefusals(info: DeviceProvisioningInfo): string[] {
     return problems;
   }
   return [
-    ...certificateProblems('credentials.identityCert', identityCert ?? ''),
-    ...privateKeyProblems('credentials.identityPrivateKey', identityPrivateKey ?? ''),
+    ...pemProblems(sources.identityCert, identityCert ?? '', parseCertificateChain),
+    ...pemProblems(sources.identityPrivateKey, identityPrivateKey ?? '', parsePrivateKey),
   ];
+}
+
+/**
+ * Every reason xprov refuses to serve `info` (already valid against the spec's
+ * schema): what the daemon would refuse, and secrets the mode does not need. Empty
+ * when it can be served.
+ */
+export function daemonRefusals(info: DeviceProvisioningInfo): string[] {
+  return [...unneededSecrets(info), ...daemonOwnRefusals(info)];
+}
+
+/** Options of daemonFindings. */
+export interface ServingCheckOptions {
+  /** The time certificates are checked against (epoch ms); now by default. */
+  readonly now?: number;
+  /** Where the x509 payload fields came from (PEM files the store read and encoded). */
+  readonly sources?: IdentitySources;
+}
+
+/** What xprov found about information it is about to serve. */
+export interface ServingFindings {
+  /** Reasons not to serve it: daemonRefusals, and an x509 identity that cannot work. */
+  readonly problems: string[];
+  /** Reasons to tell the operator (a certificate expiring soon, a CN that is not the device id). */
+  readonly warnings: string[];
+  /** The validity of an x509 payload identity, to check again when it is served. */
+  readonly validity?: ValidityWindow;
+}
+
+/**
+ * daemonRefusals, plus the checks of an x509 payload identity (x509-checks.ts) that
+ * the daemon does not make but the hub's TLS handshake would fail on: what the stores
+ * check before they serve anything.
+ */
+export function daemonFindings(info: DeviceProvisioningInfo, options: ServingCheckOptions = {}): ServingFindings {
+  const sources = options.sources ?? INLINE_SOURCES;
+  const problems = [...unneededSecrets(info), ...daemonOwnRefusals(info, sources)];
+  const { authType, source, identityCert, identityPrivateKey } = info.credentials;
+  if (problems.length > 0 || authType !== 'x509' || source !== 'payload') {
+    return { problems, warnings: [] };
+  }
+  const pem = (value: string | undefined): string => Buffer.from(value ?? '', 'base64').toString('utf8');
+  return checkIdentity(pem(identityCert), sources.identityCert, pem(identityPrivateKey), sources.identityPrivateKey, info.deviceId, options.now ?? Date.now());
 }

@@ -1,14 +1,15 @@
 /**
  * The registration result, persisted in the state directory so that DPS is not called
- * on every boot. Written atomically (temp file, fsync, rename, fsync of the directory)
- * with mode 0600; the previous good file is kept as `.bak`. A checksum detects a file
+ * on every boot. Written atomically (store/atomic-write.ts: temp file, fsync, rename,
+ * fsync of the directory) with mode 0600; the previous good file is kept as `.bak`. A checksum detects a file
  * that is corrupt or was only partly written; such a file is never used, the backup is
  * tried instead, and the store re-registers. The state holds no secret: the hub, the
  * device id and DPS's status, plus which registration it belongs to.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../store/atomic-write.js';
 import type { RegistrationResult } from './client.js';
 
 /** Identifies the registration a state belongs to; a changed config invalidates it. */
@@ -108,32 +109,8 @@ export class RegistrationState {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const current = await readFile(this.file, 'utf8').catch(() => undefined);
     if (current !== undefined && parseState(current)) {
-      await writeAtomically(this.backup, current);
+      await writeFileAtomic(this.backup, current, { mode: 0o600, backup: false });
     }
-    await writeAtomically(this.file, `${JSON.stringify({ format: FORMAT, ...saved, sha256: checksum(saved) }, null, 2)}\n`);
-  }
-}
-
-/** Temp file in the same directory, fsync, rename over the target, fsync the directory. */
-async function writeAtomically(target: string, content: string): Promise<void> {
-  const temp = `${target}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(content, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, target);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  const dir = await open(path.dirname(target), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
+    await writeFileAtomic(this.file, `${JSON.stringify({ format: FORMAT, ...saved, sha256: checksum(saved) }, null, 2)}\n`, { mode: 0o600, backup: false });
   }
 }

@@ -32,7 +32,7 @@ export async function startService(
   adapter?: SecretsAdapter,
 ): Promise<RunningService> {
   const gid = config.socketGroup === undefined ? undefined : resolveGroup(config.socketGroup);
-  const store = adapter ?? (await openStore(config.store, log));
+  const store = adapter ?? (await openStore(config.store, log, { insecurePermissions: config.insecurePermissions }));
   const app = createApp(new ProvisioningService(store, log), log);
   let listeners: BoundListener[];
   try {

@@ -10,14 +10,18 @@ import { ConfigError } from '../config/config-error.js';
 export type StoreLocation =
   | { readonly kind: 'file'; readonly path: string }
   /** Register with DPS; `path` is the DPS settings file. */
-  | { readonly kind: 'dps'; readonly path: string };
+  | { readonly kind: 'dps'; readonly path: string }
+  /** One file per field in a directory (systemd credentials, Kubernetes and Docker secrets). */
+  | { readonly kind: 'credentials'; readonly dir: string };
 
 
 /**
  * Parses `--store`: `/abs/path.yaml`, `relative/path.json` (resolved against `cwd`),
- * `file:///abs/path.yaml`, or `dps:/etc/xprov/dps.yaml`.
+ * `file:///abs/path.yaml`, `dps:/etc/xprov/dps.yaml`, or `credentials:DIR` (a
+ * credentials directory; `credentials:` alone is systemd's $CREDENTIALS_DIRECTORY, read
+ * from `env`).
  */
-export function parseStoreLocation(text: string, cwd: string): StoreLocation {
+export function parseStoreLocation(text: string, cwd: string, env: NodeJS.ProcessEnv = process.env): StoreLocation {
   if (text.trim() === '') {
     throw new ConfigError('store must not be empty');
   }
@@ -39,5 +43,14 @@ export function parseStoreLocation(text: string, cwd: string): StoreLocation {
     }
     return { kind: 'dps', path: path.resolve(cwd, settings) };
   }
-  throw new ConfigError(`store ${JSON.stringify(text)} has unknown scheme "${scheme}:" (supported: a path, file:, dps:)`);
+  if (scheme === 'credentials') {
+    const dir = text.slice('credentials:'.length) || env.CREDENTIALS_DIRECTORY;
+    if (dir === undefined || dir.trim() === '') {
+      throw new ConfigError(
+        'store credentials: names no directory and $CREDENTIALS_DIRECTORY is not set (systemd sets it for LoadCredential=); give one: credentials:/run/secrets/xprov',
+      );
+    }
+    return { kind: 'credentials', dir: path.resolve(cwd, dir) };
+  }
+  throw new ConfigError(`store ${JSON.stringify(text)} has unknown scheme "${scheme}:" (supported: a path, file:, dps:, credentials:)`);
 }

@@ -3,15 +3,24 @@
  */
 import type { Logger } from '../log.js';
 import type { SecretsAdapter } from './adapter.js';
+import { CredentialsDirStore } from './credentials-dir-store.js';
 import { DpsStore } from './dps-store.js';
 import { FileStore } from './file-store.js';
 import type { StoreLocation } from './location.js';
 
+/** How stores treat the files they serve from. */
+export interface StoreOptions {
+  /** Serve files writable by group/others or readable by others, with a warning (--insecure-permissions). */
+  readonly insecurePermissions: boolean;
+}
+
 /** Opens the adapter for `location`; adapters report their own problems through their answers. */
-export async function openStore(location: StoreLocation, log: Logger): Promise<SecretsAdapter> {
+export async function openStore(location: StoreLocation, log: Logger, options: StoreOptions = { insecurePermissions: false }): Promise<SecretsAdapter> {
   switch (location.kind) {
     case 'file':
-      return FileStore.open(location.path, log);
+      return FileStore.open(location.path, log, options);
+    case 'credentials':
+      return CredentialsDirStore.open(location.dir, log, options);
     case 'dps':
       return DpsStore.open(location.path, log);
   }

@@ -3,11 +3,14 @@
  * client, real sockets, real signals.
  */
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
+import { TestCa, type TestIdentity } from '../support/certs.js';
 import { example } from '../support/paths.js';
+import { privateExample } from '../support/private-examples.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { tempDir } from '../support/tmp.js';
 import { runXprov, serveXprov } from '../support/xprov-process.js';
@@ -51,12 +54,13 @@ describe('xprov serve (end to end)', () => {
       'symmetric-key-hsm.yaml': 'symmetric-key-hsm',
       'x509-payload.json': 'x509-payload',
       'x509-hsm.yaml': 'x509-hsm',
+      'x509-files.yaml': 'x509-payload',
     } as const;
     for (const [name, kind] of Object.entries(expected)) {
       it(`${name} over a Unix socket and TCP`, async () => {
         const socketPath = path.join(tempDir(), 'external.sock');
         const port = await freePort();
-        const xprov = await serveXprov(['--store', example(name), '--listen', `unix://${socketPath}`, '--listen', `http://127.0.0.1:${port}`]);
+        const xprov = await serveXprov(['--store', privateExample(name), '--listen', `unix://${socketPath}`, '--listen', `http://127.0.0.1:${port}`]);
         for (const endpoint of [`unix://${socketPath}`, `http://127.0.0.1:${port}`]) {
           const res = await daemonRequest(endpoint, 'GET', GET_PATH);
           assertConformsToSpec('GetDeviceProvisioningInformation', res);
@@ -76,7 +80,7 @@ describe('xprov serve (end to end)', () => {
 
   it('creates the socket with mode 0660 in a new directory and removes it on SIGTERM', async () => {
     const socketPath = path.join(tempDir(), 'run', 'external', 'external.sock');
-    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
     const stat = lstatSync(socketPath);
     assert.equal(stat.isSocket(), true);
     assert.equal(stat.mode & 0o777, 0o660);
@@ -87,7 +91,7 @@ describe('xprov serve (end to end)', () => {
 
   it('applies --socket-mode and --socket-group, and exits 0 on SIGINT', async () => {
     const socketPath = path.join(tempDir(), 'x.sock');
-    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--socket-mode', '0600', '--socket-group', '1']);
+    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--socket-mode', '0600', '--socket-group', '1']);
     const stat = lstatSync(socketPath);
     assert.equal(stat.mode & 0o777, 0o600);
     assert.equal(stat.gid, 1);
@@ -96,10 +100,10 @@ describe('xprov serve (end to end)', () => {
 
   it('replaces the stale socket of a crashed instance', async () => {
     const socketPath = path.join(tempDir(), 'x.sock');
-    const crashed = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    const crashed = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
     assert.equal(await crashed.stop('SIGKILL'), 'SIGKILL');
     assert.equal(lstatSync(socketPath).isSocket(), true, 'the crash left its socket behind');
-    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
     assert.equal((await provisionLikeDaemon(`unix://${socketPath}`)).credentials.kind, 'symmetric-key-hsm');
     await xprov.stop();
   });
@@ -107,8 +111,8 @@ describe('xprov serve (end to end)', () => {
   it('refuses to start on a socket path held by a live instance or by a regular file', async () => {
     const dir = tempDir();
     const socketPath = path.join(dir, 'x.sock');
-    const first = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
-    const second = runXprov(['serve', '--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    const first = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    const second = runXprov(['serve', '--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
     assert.equal(await second.exited, 1);
     assert.equal(second.stderr(), `xprov: cannot start: ${socketPath} is in use: another process is listening on it\n`);
     assert.equal((await provisionLikeDaemon(`unix://${socketPath}`)).deviceId, 'example-device', 'the first instance is untouched');
@@ -116,14 +120,14 @@ describe('xprov serve (end to end)', () => {
 
     const file = path.join(dir, 'not-a-socket');
     writeFileSync(file, 'data');
-    const third = runXprov(['serve', '--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${file}`]);
+    const third = runXprov(['serve', '--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${file}`]);
     assert.equal(await third.exited, 1);
     assert.equal(third.stderr(), `xprov: cannot start: refusing to replace ${file}: it exists and is not a socket\n`);
   });
 
   it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
     const socketPath = path.join(tempDir(), 'x.sock');
-    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
+    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`]);
     // Headers half sent when the signal arrives; the rest follows after it.
     let signalledAt = 0;
     const answer = await rawExchange(socketPath, `GET ${GET_PATH} HTTP/1.1\r\nhost: 0:0\r\n`, {
@@ -142,7 +146,7 @@ describe('xprov serve (end to end)', () => {
 
   it('cuts a client that is too slow to send its headers', async () => {
     const socketPath = path.join(tempDir(), 'x.sock');
-    const xprov = await serveXprov(['--store', example('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--headers-timeout-ms', '300', '--request-timeout-ms', '300']);
+    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--headers-timeout-ms', '300', '--request-timeout-ms', '300']);
     const started = Date.now();
     const answer = await rawExchange(socketPath, 'GET /device/provisioninginformation HTTP/1.1\r\nhost: 0:0\r\n');
     assert.match(answer, /^HTTP\/1\.1 408 Request Timeout/);
@@ -151,11 +155,85 @@ describe('xprov serve (end to end)', () => {
     await xprov.stop();
   });
 
+  describe('store files and their permissions', () => {
+    it('refuses a store file others can read, naming the bits and the fix, unless --insecure-permissions', async () => {
+      const dir = tempDir();
+      const store = path.join(dir, 'provisioning.yaml');
+      copyFileSync(example('symmetric-key-payload.yaml'), store);
+      chmodSync(store, 0o644);
+      const endpoint = `unix://${path.join(dir, 'x.sock')}`;
+      const strict = await serveXprov(['--store', store, '--listen', endpoint]);
+      const res = await daemonRequest(endpoint, 'GET', GET_PATH);
+      assert.equal(res.status, 503);
+      assert.deepEqual(JSON.parse(res.body.toString()), {
+        message: `no valid provisioning information: store ${store}: has mode 0644 (readable by others); fix: chmod o-r ${store} (or run with --insecure-permissions)`,
+      });
+      chmodSync(store, 0o640);
+      await strict.waitForLog((l) => l.msg === 'store loaded' && l.reason === 'change');
+      assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'example-device', 'served once fixed, without a restart');
+      await strict.stop();
+
+      chmodSync(store, 0o666);
+      const insecure = await serveXprov(['--store', store, '--listen', endpoint, '--insecure-permissions']);
+      assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'example-device');
+      assert.match(String(insecure.logLines().find((l) => l.msg === 'store warning')?.warning), /^store file has mode 0666 \(readable by others, writable by group, writable by others\); .*served anyway/);
+      await insecure.stop();
+    });
+
+    it('serves a rotated PEM certificate without a restart', async () => {
+      const dir = tempDir();
+      const pemDir = path.join(dir, 'pki');
+      mkdirSync(pemDir);
+      const install = (identity: TestIdentity): void => {
+        // As certbot-like tools do: new files beside the old ones, then renamed over them.
+        for (const [name, pem] of [['device.cert.pem', identity.certPem], ['device.key.pem', identity.keyPem]] as const) {
+          writeFileSync(path.join(pemDir, `${name}.new`), pem, { mode: 0o600 });
+          renameSync(path.join(pemDir, `${name}.new`), path.join(pemDir, name));
+        }
+      };
+      const ca = TestCa.create();
+      const first = ca.issue({ cn: 'dev1' });
+      install(first);
+      const store = path.join(dir, 'provisioning.yaml');
+      const credentials = 'credentials:\n  authType: x509\n  source: payload\n  identityCertFile: pki/device.cert.pem\n  identityPrivateKeyFile: pki/device.key.pem\n';
+      writeFileSync(store, `hubName: example-hub.azure-devices.net\ndeviceId: dev1\n${credentials}`, { mode: 0o600 });
+      const endpoint = `unix://${path.join(dir, 'x.sock')}`;
+      const xprov = await serveXprov(['--store', store, '--listen', endpoint]);
+      const served = async (): Promise<string> => {
+        const { credentials: c } = await provisionLikeDaemon(endpoint);
+        assert.equal(c.kind, 'x509-payload');
+        return c.kind === 'x509-payload' ? c.certificate.serialNumber : '';
+      };
+      assert.equal(await served(), new X509Certificate(first.certPem).serialNumber);
+      const second = ca.issue({ cn: 'dev1' });
+      install(second);
+      await xprov.waitForLog((l) => l.msg === 'store loaded' && l.reason === 'change');
+      assert.equal(await served(), new X509Certificate(second.certPem).serialNumber);
+      assert.equal(xprov.child.exitCode, null, 'the same process');
+      await xprov.stop();
+    });
+
+    it("serves a credentials directory, by default systemd's $CREDENTIALS_DIRECTORY", async () => {
+      const dir = tempDir();
+      const credentials = path.join(dir, 'credentials');
+      mkdirSync(credentials, { mode: 0o500 });
+      const fields = { hubName: 'example-hub.azure-devices.net', deviceId: 'cred-device', authType: 'symmetric-key', source: 'hsm' };
+      for (const [name, value] of Object.entries(fields)) {
+        writeFileSync(path.join(credentials, name), `${value}\n`, { mode: 0o400 });
+      }
+      const endpoint = `unix://${path.join(dir, 'x.sock')}`;
+      const xprov = await serveXprov(['--store', 'credentials:', '--listen', endpoint], { env: { CREDENTIALS_DIRECTORY: credentials } });
+      const info = await provisionLikeDaemon(endpoint);
+      assert.deepEqual([info.deviceId, info.credentials.kind], ['cred-device', 'symmetric-key-hsm']);
+      await xprov.stop();
+    });
+  });
+
   describe('with a broken store', () => {
     it('answers 503 naming the problem until the store is fixed, and never dies', async () => {
       const dir = tempDir();
       const store = path.join(dir, 'provisioning.yaml');
-      writeFileSync(store, 'hubName: example-hub.azure-devices.net\ndeviceId: d1\ncredentials:\n  authType: x509\n  source: payload\n');
+      writeFileSync(store, 'hubName: example-hub.azure-devices.net\ndeviceId: d1\ncredentials:\n  authType: x509\n  source: payload\n', { mode: 0o600 });
       const socketPath = path.join(dir, 'x.sock');
       const endpoint = `unix://${socketPath}`;
       const xprov = await serveXprov(['--store', store, '--listen', endpoint]);
@@ -183,7 +261,7 @@ describe('xprov serve (end to end)', () => {
     const dir = tempDir();
     const socketPath = path.join(dir, 'x.sock');
     const config = path.join(dir, 'config.yaml');
-    writeFileSync(config, `store: ${example('x509-hsm.yaml')}\nlisten: unix://${path.join(dir, 'unused.sock')}\nlogLevel: warn\n`);
+    writeFileSync(config, `store: ${privateExample('x509-hsm.yaml')}\nlisten: unix://${path.join(dir, 'unused.sock')}\nlogLevel: warn\n`);
     const xprov = await runXprov(['serve', '--config', config, '--listen', `unix://${socketPath}`]);
     // At warn, the "serving" line is not logged: wait for the socket instead.
     for (let i = 0; i < 200 && !existsSync(socketPath); i++) {

@@ -7,7 +7,7 @@ import { repoRoot } from '../support/paths.js';
 const fixtures = path.join(repoRoot, 'test', 'config', 'fixtures');
 const fixture = (name: string): string => path.join(fixtures, name);
 const cwd = '/srv/work';
-const plain = { cwd, socketActivated: false };
+const plain = { cwd, socketActivated: false, env: {} };
 
 /** What `xprov serve` runs with when given nothing. */
 const DEFAULTS: ServeConfig = {
@@ -21,6 +21,7 @@ const DEFAULTS: ServeConfig = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   shutdownTimeoutMs: 10_000,
+  insecurePermissions: false,
 };
 
 function configError(argv: string[], context = plain): string {
@@ -59,6 +60,7 @@ describe('config', () => {
         requestTimeoutMs: 4000,
         keepAliveTimeoutMs: 1000,
         shutdownTimeoutMs: 3000,
+        insecurePermissions: true,
       } satisfies ServeConfig);
     });
 
@@ -97,6 +99,16 @@ describe('config', () => {
     it('takes a file: URL as store', () => {
       assert.deepEqual(parseServeConfig(['--store', 'file:///etc/x/p.yaml'], plain).store, { kind: 'file', path: '/etc/x/p.yaml' });
     });
+
+    it("takes a credentials directory as store, by default systemd's $CREDENTIALS_DIRECTORY", () => {
+      const env = { CREDENTIALS_DIRECTORY: '/run/credentials/xprov.service' };
+      assert.deepEqual(parseServeConfig(['--store', 'credentials:'], { ...plain, env }).store, { kind: 'credentials', dir: '/run/credentials/xprov.service' });
+      assert.deepEqual(parseServeConfig(['--store', 'credentials:secrets'], { ...plain, env }).store, { kind: 'credentials', dir: '/srv/work/secrets' });
+    });
+
+    it('serves loosely permitted store files only when told to', () => {
+      assert.equal(parseServeConfig(['--insecure-permissions'], plain).insecurePermissions, true);
+    });
   });
 
   describe('bad fixtures', () => {
@@ -113,6 +125,7 @@ describe('config', () => {
       ['bad timeout', ['--request-timeout-ms', '10s'], /requestTimeoutMs must be a positive whole number/],
       ['zero timeout', ['--headers-timeout-ms', '0'], /headersTimeoutMs must be a positive/],
       ['unknown store scheme', ['--store', 'vault://x'], /unknown scheme "vault:"/],
+      ['credentials store without a directory', ['--store', 'credentials:'], /\$CREDENTIALS_DIRECTORY is not set/],
       ['empty store', ['--store', ''], /store must not be empty/],
       ['not a URL', ['--listen', 'localhost:9999'], /unsupported scheme localhost:/],
       ['https listener', ['--listen', 'https://127.0.0.1:1'], /plain HTTP only/],

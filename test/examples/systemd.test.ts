@@ -27,7 +27,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseServeConfig } from '../../src/config/config.js';
 import { example } from '../support/paths.js';
@@ -35,6 +35,8 @@ import { tempDir } from '../support/tmp.js';
 
 const SOCKET = 'xprov.socket';
 const SERVICE = 'xprov.service';
+/** The drop-in that serves the credentials store (LoadCredentialEncrypted=). */
+const CREDENTIALS = 'xprov.service.d/credentials.conf';
 
 /** The unit files as shipped. */
 function shipped(): Record<string, string> {
@@ -84,18 +86,21 @@ function verifyUnits(units: Record<string, string>): string[] {
   const dir = tempDir();
   const files = Object.entries(units).map(([name, text]) => {
     const file = path.join(dir, name);
+    // Drop-ins go in UNIT.d/ next to their unit, where verify finds them.
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);
     return file;
   });
+  const unitFiles = files.filter((f) => path.dirname(f) === dir);
   const problems: string[] = [];
 
-  const plain = systemdAnalyze(['verify', ...files]);
+  const plain = systemdAnalyze(['verify', ...unitFiles]);
   if (plain.status !== 0) {
     problems.push(`systemd-analyze verify exited ${String(plain.status)}`);
   }
   problems.push(...plain.stderr.split('\n').filter((l) => l.trim() !== ''));
 
-  const debug = systemdAnalyze(['verify', ...files], { SYSTEMD_LOG_LEVEL: 'debug' });
+  const debug = systemdAnalyze(['verify', ...unitFiles], { SYSTEMD_LOG_LEVEL: 'debug' });
   for (const line of debug.stderr.split('\n')) {
     if (!files.some((f) => line.startsWith(`${f}:`))) continue;
     const syscall = /Failed to parse system call, ignoring: (\S+)$/.exec(line)?.[1];
@@ -278,6 +283,34 @@ describe('examples/systemd units', () => {
       assert.deepEqual(config.listen, [{ kind: 'systemd', name: 'xprov' }]);
       assert.deepEqual(config.store, { kind: 'file', path: '/etc/xprov/provisioning.yaml' });
       assert.equal(config.logLevel, 'info');
+    });
+  });
+
+  describe('xprov.service.d/credentials.conf (the credentials store, LoadCredentialEncrypted=)', () => {
+    const dropIn = readFileSync(example(`systemd/${CREDENTIALS}`), 'utf8');
+
+    it('is accepted by systemd-analyze verify with the units, without a single diagnostic', () => {
+      assert.deepEqual(verifyUnits({ ...shipped(), [CREDENTIALS]: dropIn }), []);
+    });
+
+    it('is verified too: a misspelt key in it is reported', () => {
+      const broken = dropIn.replace(/^LoadCredentialEncrypted=/m, 'LoadCredentialEncryptd=');
+      assert.notEqual(broken, dropIn, 'the drop-in no longer has the line this case breaks');
+      assert.notDeepEqual(verifyUnits({ ...shipped(), [CREDENTIALS]: broken }), []);
+    });
+
+    it("replaces the unit's command by the same one serving the credentials directory, with every required field", () => {
+      const unitExec = value(parseUnit(shipped()[SERVICE] ?? ''), 'Service', 'ExecStart');
+      const unit = parseUnit(dropIn);
+      const exec = `${unitExec} --store credentials:`;
+      assert.deepEqual(values(unit, 'Service', 'ExecStart'), ['', exec]);
+      const fields = [...values(unit, 'Service', 'SetCredential'), ...values(unit, 'Service', 'LoadCredentialEncrypted')].map((v) => v.split(':')[0]);
+      assert.deepEqual(fields.sort(), ['authType', 'deviceId', 'hubName', 'key', 'source']);
+      // What xprov makes of it: systemd sets $CREDENTIALS_DIRECTORY for a unit with credentials.
+      const words = exec.split(/\s+/);
+      const argv = words.slice(words.indexOf('serve') + 1).map((a) => (a === '/etc/xprov/config.yaml' ? example('systemd/config.yaml') : a));
+      const config = parseServeConfig(argv, { cwd: '/', socketActivated: true, env: { CREDENTIALS_DIRECTORY: '/run/credentials/xprov.service' } });
+      assert.deepEqual(config.store, { kind: 'credentials', dir: '/run/credentials/xprov.service' });
     });
   });
 });

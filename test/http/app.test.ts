@@ -8,7 +8,7 @@ import { FileStore } from '../../src/store/file-store.js';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon } from '../support/daemon-client.js';
 import { type InProcessServer, serveInProcess } from '../support/in-process.js';
 import { captureLog } from '../support/log-capture.js';
-import { example } from '../support/paths.js';
+import { privateExample } from '../support/private-examples.js';
 import { registerSecret } from '../support/secrets.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { tempDir } from '../support/tmp.js';
@@ -47,7 +47,7 @@ describe('HTTP app', () => {
   let store: FileStore;
 
   before(async () => {
-    store = await FileStore.open(example('symmetric-key-payload.yaml'), captureLog().log, { watch: false });
+    store = await FileStore.open(privateExample('symmetric-key-payload.yaml'), captureLog().log, { watch: false });
     server = await serveInProcess(store);
   });
   after(async () => {
@@ -175,7 +175,7 @@ describe('HTTP app', () => {
 describe('HTTP app over a file store being edited', () => {
   it('keeps answering 200 from the last valid content while the file is broken', async () => {
     const file = path.join(tempDir(), 'p.yaml');
-    writeFileSync(file, 'hubName: h.azure-devices.net\ndeviceId: d\ncredentials: {authType: symmetric-key, source: hsm}\n');
+    writeFileSync(file, 'hubName: h.azure-devices.net\ndeviceId: d\ncredentials: {authType: symmetric-key, source: hsm}\n', { mode: 0o600 });
     const store = await FileStore.open(file, captureLog().log, { watch: false });
     const server = await serveInProcess(store);
     try {

@@ -15,11 +15,11 @@ import { type Socket, connect } from 'node:net';
 import path from 'node:path';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
 import { assertConformsToSpec } from '../support/spec.js';
-import { example } from '../support/paths.js';
+import { privateExample } from '../support/private-examples.js';
 import { tempDir } from '../support/tmp.js';
 import { type XprovProcess, runXprov } from '../support/xprov-process.js';
 
-const STORE = example('symmetric-key-payload.yaml');
+const STORE = privateExample('symmetric-key-payload.yaml');
 
 /** The environment without any socket activation of the test runner's own. */
 const NO_ACTIVATION: NodeJS.ProcessEnv = { LISTEN_PID: undefined, LISTEN_FDS: undefined, LISTEN_FDNAMES: undefined };

@@ -1,43 +1,27 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { FileStore, MAX_STORE_BYTES } from '../../src/store/file-store.js';
+import { TestCa, type TestIdentity } from '../support/certs.js';
 import { captureLog } from '../support/log-capture.js';
+import { unavailable } from '../support/store-checks.js';
+import { eventually } from '../support/eventually.js';
 import { tempDir } from '../support/tmp.js';
 
 const KEY = Buffer.from('file-store-test-key-not-a-secret').toString('base64');
+
+/** Writes a store file as xprov requires it: not readable by others (new files only). */
+function write(file: string, text: string | Buffer): void {
+  writeFileSync(file, text, { mode: 0o600 });
+}
 
 function doc(deviceId: string): string {
   return JSON.stringify({ hubName: 'hub.azure-devices.net', deviceId, credentials: { authType: 'symmetric-key', source: 'payload', key: KEY } });
 }
 
-/** Polls until `check` passes (file events are asynchronous). */
-async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
-
 async function deviceIdOf(store: FileStore): Promise<string> {
   return (await store.getProvisioningInfo()).deviceId;
-}
-
-async function unavailable(store: FileStore): Promise<string> {
-  try {
-    await store.getProvisioningInfo();
-  } catch (err) {
-    assert.ok(err instanceof StoreUnavailableError);
-    return err.message;
-  }
-  assert.fail('expected StoreUnavailableError');
 }
 
 describe('file store', () => {
@@ -55,63 +39,63 @@ describe('file store', () => {
   });
 
   it('serves the file and picks up edits without a restart', async () => {
-    writeFileSync(file, doc('one'));
+    write(file, doc('one'));
     const { log, lines } = captureLog();
     store = await FileStore.open(file, log);
     assert.equal(await deviceIdOf(store), 'one');
-    writeFileSync(file, doc('two'));
+    write(file, doc('two'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'two'));
     const loaded = lines().filter((l) => l.msg === 'store loaded');
     assert.deepEqual(loaded.map((l) => [l.reason, l.deviceId]), [['start', 'one'], ['change', 'two']]);
   });
 
   it('picks up a file replaced by rename, as editors and secret managers write', async () => {
-    writeFileSync(file, doc('one'));
+    write(file, doc('one'));
     store = await FileStore.open(file, captureLog().log);
-    writeFileSync(`${file}.tmp`, doc('renamed'));
+    write(`${file}.tmp`, doc('renamed'));
     renameSync(`${file}.tmp`, file);
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'renamed'));
   });
 
   it('keeps serving the last valid content while the file is invalid, then recovers', async () => {
-    writeFileSync(file, doc('good'));
+    write(file, doc('good'));
     const { log, lines } = captureLog();
     store = await FileStore.open(file, log);
-    writeFileSync(file, doc('half').slice(0, 40));
+    write(file, doc('half').slice(0, 40));
     await eventually(async () => assert.ok(lines().some((l) => l.level === 40 && l.reason === 'change')));
     assert.equal(await deviceIdOf(store), 'good');
     const warning = lines().find((l) => l.level === 40);
     assert.match(String(warning?.msg), /still serving its last valid content/);
     assert.match(String(warning?.problem), /^not valid YAML\/JSON/);
-    writeFileSync(file, doc('fixed'));
+    write(file, doc('fixed'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'fixed'));
   });
 
   it('keeps serving while the file is deleted, and reloads it when it comes back', async () => {
-    writeFileSync(file, doc('good'));
+    write(file, doc('good'));
     const { log, lines } = captureLog();
     store = await FileStore.open(file, log);
     rmSync(file);
     await eventually(async () => assert.ok(lines().some((l) => l.problem === 'does not exist')));
     assert.equal(await deviceIdOf(store), 'good');
-    writeFileSync(file, doc('back'));
+    write(file, doc('back'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'back'));
   });
 
   it('answers unavailable, naming the problem but no secret, until a valid file appears', async () => {
-    writeFileSync(file, JSON.stringify({ hubName: 'h', deviceId: 'd', credentials: { authType: 'symmetric-key', source: 'payload', key: `${KEY}!` } }));
+    write(file, JSON.stringify({ hubName: 'h', deviceId: 'd', credentials: { authType: 'symmetric-key', source: 'payload', key: `${KEY}!` } }));
     store = await FileStore.open(file, captureLog().log);
     const message = await unavailable(store);
     assert.equal(message, `no valid provisioning information: store ${file}: credentials.key must be standard base64 (A-Z a-z 0-9 + /, = padding)`);
     assert.ok(!message.includes(KEY));
-    writeFileSync(file, doc('now-valid'));
+    write(file, doc('now-valid'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'now-valid'));
   });
 
   it('starts with a missing file and serves it once it is created', async () => {
     store = await FileStore.open(file, captureLog().log);
     assert.match(await unavailable(store), /provisioning\.json: does not exist$/);
-    writeFileSync(file, doc('created'));
+    write(file, doc('created'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'created'));
   });
 
@@ -121,32 +105,163 @@ describe('file store', () => {
     assert.match(await unavailable(store), /is a directory, not a file$|is not a regular file$/);
     await store.close();
     const big = path.join(dir, 'big.json');
-    writeFileSync(big, Buffer.alloc(MAX_STORE_BYTES + 1, 0x20));
+    write(big, Buffer.alloc(MAX_STORE_BYTES + 1, 0x20));
     store = await FileStore.open(big, captureLog().log);
     assert.match(await unavailable(store), new RegExp(`is larger than ${MAX_STORE_BYTES} bytes$`));
   });
 
   it('re-reads the file on reprovision, and rejects with the problem when it is invalid', async () => {
-    writeFileSync(file, doc('before'));
+    write(file, doc('before'));
     store = await FileStore.open(file, captureLog().log, { watch: false });
-    writeFileSync(file, doc('after'));
+    write(file, doc('after'));
     assert.equal(await deviceIdOf(store), 'before', 'without a watch, only reprovision reloads');
     await store.reprovision();
     assert.equal(await deviceIdOf(store), 'after');
-    writeFileSync(file, '{');
+    write(file, '{');
     await assert.rejects(store.reprovision(), (err: unknown) => err instanceof StoreUnavailableError && /^reprovision: store .*: not valid YAML\/JSON/.test(err.message));
     assert.equal(await deviceIdOf(store), 'after', 'the last valid content is still served');
   });
 
   it('serves reads in order: the newest content wins when reloads overlap', async () => {
-    writeFileSync(file, doc('v0'));
+    write(file, doc('v0'));
     store = await FileStore.open(file, captureLog().log, { watch: false });
     const reloads: Promise<unknown>[] = [];
     for (let i = 1; i <= 20; i++) {
-      writeFileSync(file, doc(`v${i}`));
+      write(file, doc(`v${i}`));
       reloads.push(store.reload('test'));
     }
     await Promise.all(reloads);
     assert.equal(await deviceIdOf(store), 'v20');
+  });
+
+  describe('permissions', () => {
+    const cases: [number, string][] = [
+      [0o644, `has mode 0644 (readable by others); fix: chmod o-r FILE (or run with --insecure-permissions)`],
+      [0o620, `has mode 0620 (writable by group); fix: chmod g-w FILE (or run with --insecure-permissions)`],
+      [0o666, `has mode 0666 (readable by others, writable by group, writable by others); fix: chmod g-w,o-rw FILE (or run with --insecure-permissions)`],
+    ];
+    for (const [mode, expected] of cases) {
+      it(`refuses a store file with mode 0${mode.toString(8)}, naming the bits and the fix`, async () => {
+        write(file, doc('loose'));
+        chmodSync(file, mode);
+        store = await FileStore.open(file, captureLog().log, { watch: false });
+        assert.equal(await unavailable(store), `no valid provisioning information: store ${file}: ${expected.replace('FILE', file)}`);
+      });
+    }
+
+    it('serves a file readable by group (root:xprov 0640)', async () => {
+      write(file, doc('grouped'));
+      chmodSync(file, 0o640);
+      store = await FileStore.open(file, captureLog().log, { watch: false });
+      assert.equal(await deviceIdOf(store), 'grouped');
+    });
+
+    it('serves a loose file with --insecure-permissions, with a warning', async () => {
+      write(file, doc('loose'));
+      chmodSync(file, 0o644);
+      const { log, lines } = captureLog();
+      store = await FileStore.open(file, log, { watch: false, insecurePermissions: true });
+      assert.equal(await deviceIdOf(store), 'loose');
+      assert.deepEqual(lines().filter((l) => l.msg === 'store warning').map((l) => l.warning), [
+        `store file has mode 0644 (readable by others); fix: chmod o-r ${file}; served anyway (--insecure-permissions)`,
+      ]);
+    });
+
+    it('starts serving once the permissions are fixed, without a restart', async () => {
+      write(file, doc('fixed-mode'));
+      chmodSync(file, 0o604);
+      store = await FileStore.open(file, captureLog().log);
+      assert.match(await unavailable(store), /readable by others/);
+      chmodSync(file, 0o600);
+      await eventually(async () => assert.equal(await deviceIdOf(store!), 'fixed-mode'));
+    });
+  });
+
+  describe('PEM file references', () => {
+    let ca: TestCa;
+    let pemDir: string;
+    before(() => {
+      ca = TestCa.create();
+    });
+    beforeEach(() => {
+      pemDir = tempDir();
+    });
+
+    function x509Doc(certFile: string, keyFile: string): string {
+      const credentials = { authType: 'x509', source: 'payload', identityCertFile: certFile, identityPrivateKeyFile: keyFile };
+      return JSON.stringify({ hubName: 'hub.azure-devices.net', deviceId: 'dev1', credentials });
+    }
+
+    function installIdentity(identity: TestIdentity): void {
+      write(path.join(pemDir, 'cert.pem.new'), identity.certPem);
+      write(path.join(pemDir, 'key.pem.new'), identity.keyPem);
+      renameSync(path.join(pemDir, 'cert.pem.new'), path.join(pemDir, 'cert.pem'));
+      renameSync(path.join(pemDir, 'key.pem.new'), path.join(pemDir, 'key.pem'));
+    }
+
+    async function servedCert(s: FileStore): Promise<string> {
+      return Buffer.from((await s.getProvisioningInfo()).credentials.identityCert ?? '', 'base64').toString('utf8');
+    }
+
+    it("serves the files' content base64-encoded; relative paths are relative to the store file", async () => {
+      const identity = ca.issue({ cn: 'dev1' });
+      write(path.join(dir, 'cert.pem'), identity.certPem);
+      write(path.join(dir, 'key.pem'), identity.keyPem);
+      write(file, x509Doc('cert.pem', 'key.pem'));
+      store = await FileStore.open(file, captureLog().log, { watch: false });
+      const { credentials } = await store.getProvisioningInfo();
+      assert.deepEqual(credentials, {
+        authType: 'x509',
+        source: 'payload',
+        identityCert: Buffer.from(identity.certPem).toString('base64'),
+        identityPrivateKey: Buffer.from(identity.keyPem).toString('base64'),
+      });
+    });
+
+    it('serves a certificate rotated in another directory without a restart, never a half-rotated pair', async () => {
+      const first = ca.issue({ cn: 'dev1' });
+      installIdentity(first);
+      write(file, x509Doc(path.join(pemDir, 'cert.pem'), path.join(pemDir, 'key.pem')));
+      const { log, lines } = captureLog();
+      store = await FileStore.open(file, log);
+      assert.equal(await servedCert(store), first.certPem);
+
+      // Half-way: the new certificate with the old key. Refused; the old pair stays served.
+      const second = ca.issue({ cn: 'dev1' });
+      write(path.join(pemDir, 'cert.pem.new'), second.certPem);
+      renameSync(path.join(pemDir, 'cert.pem.new'), path.join(pemDir, 'cert.pem'));
+      await eventually(async () => assert.ok(lines().some((l) => /the private key belongs to another certificate/.test(String(l.problem)))));
+      assert.equal(await servedCert(store), first.certPem);
+
+      write(path.join(pemDir, 'key.pem.new'), second.keyPem);
+      renameSync(path.join(pemDir, 'key.pem.new'), path.join(pemDir, 'key.pem'));
+      await eventually(async () => assert.equal(await servedCert(store!), second.certPem));
+    });
+
+    it('answers unavailable naming a missing or loosely permitted PEM file, and serves once it is fixed', async () => {
+      const identity = ca.issue({ cn: 'dev1' });
+      const keyFile = path.join(pemDir, 'key.pem');
+      write(file, x509Doc(path.join(pemDir, 'cert.pem'), keyFile));
+      write(path.join(pemDir, 'cert.pem'), identity.certPem);
+      store = await FileStore.open(file, captureLog().log);
+      assert.equal(await unavailable(store), `no valid provisioning information: store ${file}: credentials.identityPrivateKeyFile (${keyFile}) does not exist`);
+      writeFileSync(keyFile, identity.keyPem, { mode: 0o644 });
+      chmodSync(keyFile, 0o644);
+      await eventually(async () => assert.match(await unavailable(store!), /credentials\.identityPrivateKeyFile \(.*key\.pem\) has mode 0644 \(readable by others\); fix: chmod o-r /));
+      chmodSync(keyFile, 0o400);
+      await eventually(async () => assert.equal(await servedCert(store!), identity.certPem));
+    });
+
+    it('refuses a certificate once it expires while being served, having warned that it would', async () => {
+      const shortLived = ca.issue({ cn: 'dev1', toDays: 2 / 86_400 });
+      installIdentity(shortLived);
+      write(file, x509Doc(path.join(pemDir, 'cert.pem'), path.join(pemDir, 'key.pem')));
+      const { log, lines } = captureLog();
+      store = await FileStore.open(file, log, { watch: false });
+      assert.equal(await servedCert(store), shortLived.certPem);
+      assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /the identity certificate \(CN=dev1\) expires on .*, within a day; renew it soon$/);
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.match(await unavailable(store), /: credentials\.identityCertFile \(.*cert\.pem\): the identity certificate \(CN=dev1\) expired on .*; renew it$/);
+    });
   });
 });

@@ -19,4 +19,12 @@ describe('store location', () => {
     assert.throws(() => parseStoreLocation('dps:', '/'), /needs the path of its settings file/);
     assert.throws(() => parseStoreLocation('file://host/x', '/'), ConfigError);
   });
+
+  it("selects the credentials-directory store, by default in systemd's $CREDENTIALS_DIRECTORY", () => {
+    const env = { CREDENTIALS_DIRECTORY: '/run/credentials/xprov.service' };
+    assert.deepEqual(parseStoreLocation('credentials:', '/x', env), { kind: 'credentials', dir: '/run/credentials/xprov.service' });
+    assert.deepEqual(parseStoreLocation('credentials:/run/secrets', '/x', env), { kind: 'credentials', dir: '/run/secrets' });
+    assert.deepEqual(parseStoreLocation('credentials:secrets', '/x', {}), { kind: 'credentials', dir: '/x/secrets' });
+    assert.throws(() => parseStoreLocation('credentials:', '/x', {}), (err: unknown) => err instanceof ConfigError && /\$CREDENTIALS_DIRECTORY is not set/.test(err.message));
+  });
 });

@@ -30,13 +30,16 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The program to run instead of node (e.g. systemd-socket-activate); args then follow it. */
   readonly wrapper?: readonly string[];
+  /** What to write to its stdin (then closed); without it, stdin is /dev/null. */
+  readonly input?: string;
 }
 
 /** Starts `xprov ARGS...`. */
 export function runXprov(args: readonly string[], options: RunOptions = {}): XprovProcess {
   const argv = [...(options.wrapper ?? []), process.execPath, launcher, ...args];
   const [command, ...rest] = argv as [string, ...string[]];
-  const child = spawn(command, rest, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, rest, { env: { ...process.env, ...options.env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  child.stdin?.end(options.input);
   running.add(child);
   let out = '';
   let err = '';

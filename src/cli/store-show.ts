@@ -1,0 +1,38 @@
+/**
+ * `xprov store show`: prints the store document (a store file, or the document a
+ * credentials directory makes) as YAML with its secrets masked, followed by the
+ * verdict `xprov store validate` would give, as comments.
+ */
+import { parseArgs } from 'node:util';
+import YAML from 'yaml';
+import { maskJson } from '../contract/mask.js';
+import { loadSource } from '../store/store-source.js';
+import { reportLines } from './store-report.js';
+import { TARGET_OPTIONS, TARGET_USAGE, storeSource, storeTarget } from './store-target.js';
+import { parseOrUsage } from './usage-error.js';
+
+/** Usage of `xprov store show`. */
+export const SHOW_USAGE = `usage: xprov store show [--store LOCATION | --config FILE] [--insecure-permissions]
+
+Prints the store as YAML with its secrets masked (length and a short SHA-256
+fingerprint, enough to compare two keys, never to use one), then, as comments, whether
+xprov serve would serve it. Exit code 1 when the store cannot be read at all.
+
+${TARGET_USAGE}`;
+
+/** Runs `xprov store show`; resolves with the exit code. */
+export async function storeShow(argv: readonly string[]): Promise<number> {
+  const { values } = parseOrUsage(() => parseArgs({ args: [...argv], options: TARGET_OPTIONS, strict: true, allowPositionals: false }));
+  const target = storeTarget(values);
+  const source = storeSource(target);
+  // Shown even when its permissions are too open (whoever can run this can read it);
+  // the verdict below says whether serve would accept them.
+  const read = await storeSource({ ...target, insecurePermissions: true }).read();
+  if (!read.ok) {
+    process.stderr.write(`xprov: store ${source.label}: ${read.problems.join('; ')}\n`);
+    return 1;
+  }
+  const verdict = reportLines(source.label, await loadSource(source));
+  process.stdout.write(`# store ${source.label}, secrets masked\n${YAML.stringify(maskJson(read.value))}${verdict.map((l) => `# ${l}\n`).join('')}`);
+  return 0;
+}

@@ -1,0 +1,57 @@
+/**
+ * The store the `xprov store` commands work on, named the way `xprov serve` names it:
+ * `--store LOCATION` or the `store` of `--config FILE` (the default store otherwise),
+ * and `--insecure-permissions` (flag or config key). Reading it goes through the very
+ * source the serving store uses, so the commands judge it as the daemon would be served.
+ */
+import { StoreFileSource } from '../store/file-store.js';
+import { CredentialsDirSource } from '../store/credentials-dir-store.js';
+import type { StoreLocation } from '../store/location.js';
+import type { StoreSource } from '../store/store-source.js';
+import { serveConfigFromArgs } from './serve.js';
+import { UsageError } from './usage-error.js';
+
+/** The parseArgs options naming the store. */
+export const TARGET_OPTIONS = {
+  store: { type: 'string' },
+  config: { type: 'string' },
+  'insecure-permissions': { type: 'boolean' },
+} as const;
+
+/** Their usage lines. */
+export const TARGET_USAGE = `  --store LOCATION
+      the store: a file path or file: URL, or credentials:[DIR] [default: /etc/xprov/provisioning.yaml]
+  --config FILE
+      take the store (and insecurePermissions) from this xprov config file
+  --insecure-permissions
+      accept files that group/others can write or others can read, as serve would with it`;
+
+/** The store a command works on. */
+export interface StoreTarget {
+  readonly location: StoreLocation;
+  readonly insecurePermissions: boolean;
+}
+
+/** The store named by the TARGET_OPTIONS values; UsageError when they are wrong. */
+export function storeTarget(values: { readonly store?: string; readonly config?: string; readonly 'insecure-permissions'?: boolean }): StoreTarget {
+  const args = [
+    ...(values.config === undefined ? [] : ['--config', values.config]),
+    ...(values.store === undefined ? [] : ['--store', values.store]),
+    ...(values['insecure-permissions'] === true ? ['--insecure-permissions'] : []),
+  ];
+  const config = serveConfigFromArgs(args);
+  return { location: config.store, insecurePermissions: config.insecurePermissions };
+}
+
+/** The source the serving store would read `target` from. */
+export function storeSource(target: StoreTarget): StoreSource {
+  const { location, insecurePermissions } = target;
+  switch (location.kind) {
+    case 'file':
+      return new StoreFileSource(location.path, insecurePermissions);
+    case 'credentials':
+      return new CredentialsDirSource(location.dir, insecurePermissions);
+    default:
+      throw new UsageError(`the store commands work on file and credentials: stores, not ${location.kind}:`);
+  }
+}

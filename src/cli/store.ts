@@ -1,0 +1,41 @@
+/**
+ * `xprov store set|show|validate`: the secure partition's side of the store. Loaded
+ * only when run (see cli.ts): none of this is on the serving path.
+ */
+import { SET_USAGE, storeSet } from './store-set.js';
+import { SHOW_USAGE, storeShow } from './store-show.js';
+import { VALIDATE_USAGE, storeValidate } from './store-validate.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE = `usage: xprov store <command> [options]
+
+commands:
+  set       write the store file from a connection string, a key, PEM files or HSM references
+  show      print the store with its secrets masked
+  validate  check the store as xprov serve would; exit code 1 when it would be refused
+
+xprov store <command> --help for its options.`;
+
+const COMMANDS: Readonly<Record<string, { readonly run: (argv: readonly string[]) => Promise<number>; readonly usage: string }>> = {
+  set: { run: storeSet, usage: SET_USAGE },
+  show: { run: storeShow, usage: SHOW_USAGE },
+  validate: { run: storeValidate, usage: VALIDATE_USAGE },
+};
+
+/** Runs `xprov store ARGV`; resolves with the exit code. */
+export async function storeCommand(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) {
+    throw new UsageError(`unknown store command ${JSON.stringify(name)} (set, show, validate)`);
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+  return command.run(rest);
+}

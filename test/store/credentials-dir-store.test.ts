@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { SecretsAdapter } from '../../src/store/adapter.js';
+import { CredentialsDirStore } from '../../src/store/credentials-dir-store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { TestCa } from '../support/certs.js';
+import { captureLog } from '../support/log-capture.js';
+import { registerSecret } from '../support/secrets.js';
+import { eventually } from '../support/eventually.js';
+import { unavailable } from '../support/store-checks.js';
+import { tempDir } from '../support/tmp.js';
+
+const KEY = Buffer.from('credentials-dir-test-key-not-a-secret').toString('base64');
+registerSecret(KEY);
+
+/** Writes one credential file the way systemd does: owner-only, with a trailing newline (echo). */
+function put(dir: string, name: string, value: string, mode = 0o400): void {
+  const file = path.join(dir, name);
+  rmSync(file, { force: true });
+  writeFileSync(file, value, { mode });
+  chmodSync(file, mode);
+}
+
+function symmetricDir(dir: string, deviceId = 'dev1'): void {
+  put(dir, 'hubName', 'hub.azure-devices.net\n');
+  put(dir, 'deviceId', `${deviceId}\n`);
+  put(dir, 'authType', 'symmetric-key\n');
+  put(dir, 'source', 'payload\n');
+  put(dir, 'key', `${KEY}\n`);
+}
+
+describe('credentials-directory store', () => {
+  let dir: string;
+  let store: SecretsAdapter | undefined;
+
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
+
+  it('serves one file per field, trimmed, ignoring other files of the directory', async () => {
+    symmetricDir(dir);
+    put(dir, 'status', 'assigned\n');
+    put(dir, 'substatus', 'deviceDataReset');
+    put(dir, 'tls.key', 'another credential of the service');
+    store = await CredentialsDirStore.open(dir, captureLog().log, { watch: false });
+    assert.deepEqual(await store.getProvisioningInfo(), {
+      hubName: 'hub.azure-devices.net',
+      deviceId: 'dev1',
+      credentials: { authType: 'symmetric-key', source: 'payload', key: KEY },
+      status: 'assigned',
+      substatus: 'deviceDataReset',
+    });
+  });
+
+  it('is what `--store credentials:` opens, from $CREDENTIALS_DIRECTORY', async () => {
+    symmetricDir(dir);
+    store = await openStore({ kind: 'credentials', dir }, captureLog().log);
+    assert.equal(store.description, `credentials ${dir}`);
+    assert.equal((await store.getProvisioningInfo()).deviceId, 'dev1');
+  });
+
+  it('serves PEM files as base64 with source payload, and references with source hsm', async () => {
+    const identity = TestCa.create().issue({ cn: 'dev1' });
+    symmetricDir(dir);
+    rmSync(path.join(dir, 'key'));
+    put(dir, 'authType', 'x509');
+    put(dir, 'identityCert', identity.certPem, 0o444);
+    put(dir, 'identityPrivateKey', identity.keyPem);
+    store = await CredentialsDirStore.open(dir, captureLog().log, { watch: false });
+    assert.deepEqual((await store.getProvisioningInfo()).credentials, {
+      authType: 'x509',
+      source: 'payload',
+      identityCert: Buffer.from(identity.certPem).toString('base64'),
+      identityPrivateKey: Buffer.from(identity.keyPem).toString('base64'),
+    });
+    put(dir, 'source', 'hsm');
+    put(dir, 'identityCert', 'pkcs11:token=edge;object=device-id;type=cert\n');
+    put(dir, 'identityPrivateKey', 'pkcs11:token=edge;object=device-id;type=private\n');
+    await store.reprovision();
+    assert.deepEqual((await store.getProvisioningInfo()).credentials, {
+      authType: 'x509',
+      source: 'hsm',
+      identityCert: 'pkcs11:token=edge;object=device-id;type=cert',
+      identityPrivateKey: 'pkcs11:token=edge;object=device-id;type=private',
+    });
+  });
+
+  it('names missing files, a missing directory, and checked fields by their names', async () => {
+    store = await CredentialsDirStore.open(path.join(dir, 'nope'), captureLog().log, { watch: false });
+    assert.equal(await unavailable(store), `no valid provisioning information: store ${dir}/nope: does not exist`);
+    await store.close();
+    put(dir, 'hubName', 'hub.azure-devices.net');
+    put(dir, 'authType', 'symmetric-key');
+    store = await CredentialsDirStore.open(dir, captureLog().log, { watch: false });
+    assert.equal(
+      await unavailable(store),
+      `no valid provisioning information: store ${dir}: deviceId is required: there is no file deviceId; credentials.source is required: there is no file source`,
+    );
+    put(dir, 'deviceId', 'dev1');
+    put(dir, 'source', 'payload');
+    put(dir, 'key', 'not base64!');
+    await assert.rejects(store.reprovision(), /credentials\.key must be standard base64/);
+  });
+
+  it('refuses a file readable by others, naming it, unless told otherwise', async () => {
+    symmetricDir(dir);
+    put(dir, 'key', KEY, 0o444);
+    store = await CredentialsDirStore.open(dir, captureLog().log, { watch: false });
+    const keyFile = path.join(dir, 'key');
+    assert.equal(
+      await unavailable(store),
+      `no valid provisioning information: store ${dir}: ${keyFile} has mode 0444 (readable by others); fix: chmod o-r ${keyFile} (or run with --insecure-permissions)`,
+    );
+    await store.close();
+    const { log, lines } = captureLog();
+    store = await CredentialsDirStore.open(dir, log, { watch: false, insecurePermissions: true });
+    assert.equal((await store.getProvisioningInfo()).credentials.key, KEY);
+    assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /key has mode 0444 \(readable by others\).*served anyway/);
+  });
+
+  it('picks up a changed file without a restart', async () => {
+    symmetricDir(dir);
+    store = await CredentialsDirStore.open(dir, captureLog().log);
+    put(dir, 'deviceId', 'dev2');
+    await eventually(async () => assert.equal((await store!.getProvisioningInfo()).deviceId, 'dev2'));
+  });
+
+  it("picks up a Kubernetes secret volume's ..data swap", async () => {
+    const version = (name: string, deviceId: string): void => {
+      mkdirSync(path.join(dir, name));
+      symmetricDir(path.join(dir, name), deviceId);
+    };
+    version('..2024_01', 'dev-a');
+    symlinkSync('..2024_01', path.join(dir, '..data'));
+    for (const name of ['hubName', 'deviceId', 'authType', 'source', 'key']) {
+      symlinkSync(path.join('..data', name), path.join(dir, name));
+    }
+    store = await CredentialsDirStore.open(dir, captureLog().log);
+    assert.equal((await store.getProvisioningInfo()).deviceId, 'dev-a');
+    // What the kubelet does: a new version directory, then ..data replaced by rename.
+    version('..2024_02', 'dev-b');
+    symlinkSync('..2024_02', path.join(dir, '..data_tmp'));
+    renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+    await eventually(async () => assert.equal((await store!.getProvisioningInfo()).deviceId, 'dev-b'));
+  });
+});

@@ -1,0 +1,15 @@
+/** Assertions shared by the tests of the secrets adapters. */
+import assert from 'node:assert/strict';
+import { StoreUnavailableError } from '../../src/errors.js';
+import type { SecretsAdapter } from '../../src/store/adapter.js';
+
+/** The message of the StoreUnavailableError `store` answers with now; fails when it serves. */
+export async function unavailable(store: SecretsAdapter): Promise<string> {
+  try {
+    await store.getProvisioningInfo();
+  } catch (err) {
+    assert.ok(err instanceof StoreUnavailableError);
+    return err.message;
+  }
+  assert.fail('expected StoreUnavailableError');
+}
