@@ -23,10 +23,9 @@ const buffered: { flushSync(): void }[] = [];
 
 /** A buffered stdout/stderr destination, registered for flushLogs. */
 function bufferedDestination(fd: 1 | 2): DestinationStream {
-  // Asynchronous: under load, lines written while a write is pending are coalesced
-  // into one write(2) instead of one system call per request line (the access log
-  // cost a third of the request path with synchronous writes). Nothing is lost at exit:
-  // main.ts calls flushLogs() before process.exit().
+  // Asynchronous: lines written while a write is pending are coalesced into one
+  // write(2), so under load there is not one system call per request line. Nothing is
+  // lost at exit: main.ts calls flushLogs() before process.exit().
   const destination = pino.destination({ fd, sync: false });
   buffered.push(destination);
   return destination;
