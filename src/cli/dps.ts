@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseServeConfig } from '../config/config.js';
+import { maskSecret } from '../contract/mask.js';
 import { createStderrLogger, isLogLevel } from '../log.js';
 import { DpsStore } from '../store/dps-store.js';
 import { UsageError } from './usage-error.js';
@@ -78,9 +79,11 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
       `substatus:   ${info.substatus ?? '(none)'}`,
       `registered:  ${dps.saved?.registeredAt ?? ''}`,
       `credentials: ${credentials.authType} / ${credentials.source}`,
-      ...(credentials.key !== undefined ? [`  key:                (${credentials.key.length} characters, masked)`] : []),
-      ...(credentials.identityCert !== undefined ? [`  identityCert:       ${credentials.source === 'hsm' ? credentials.identityCert : `(${credentials.identityCert.length} characters of base64 PEM)`}`] : []),
-      ...(credentials.identityPrivateKey !== undefined ? [`  identityPrivateKey: ${credentials.source === 'hsm' ? credentials.identityPrivateKey : '(masked)'}`] : []),
+      // Masked as `xprov get` masks them (contract/mask.ts), references included.
+      ...(['key', 'identityCert', 'identityPrivateKey'] as const).flatMap((field) => {
+        const value = credentials[field];
+        return value === undefined ? [] : [`  ${`${field}:`.padEnd(20)}${maskSecret(value)}`];
+      }),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

@@ -14,7 +14,7 @@
  * - Concurrent registrations are one registration (single flight).
  */
 import type { DeviceProvisioningInfo } from '../contract/types.js';
-import { daemonRefusals } from '../contract/daemon-rules.js';
+import { daemonFindings } from '../contract/daemon-rules.js';
 import { DpsClient, type DpsCredentials, type RegistrationResult } from '../dps/client.js';
 import { DpsError } from '../dps/errors.js';
 import { runHooks } from '../dps/hooks.js';
@@ -84,6 +84,8 @@ export class DpsStore implements SecretsAdapter {
   #saved: SavedRegistration | undefined;
   #inFlight: Promise<Outcome> | undefined;
   #lastFailure: { message: string; at: number } | undefined;
+  /** Why what DPS assigned cannot be served with the configured credentials (empty: it can). */
+  #refusals: readonly string[] = [];
   #closed = false;
 
   private constructor(settings: DpsSettings, log: Logger) {
@@ -136,6 +138,9 @@ export class DpsStore implements SecretsAdapter {
           ? 'no DPS registration yet: registration in progress'
           : `no DPS registration yet: ${failure.message}`,
       );
+    }
+    if (this.#refusals.length > 0) {
+      throw new StoreUnavailableError(`DPS store ${this.#settings.registrationId}: ${this.#refusals.join('; ')}`);
     }
     const substatus = saved.result.substatus;
     return {
@@ -197,12 +202,21 @@ export class DpsStore implements SecretsAdapter {
     }
   }
 
-  /** Logs (once) if the configured credentials would be refused by the daemon. */
+  /**
+   * Checks what would be served now as the file stores do (the daemon's rules, and an
+   * X.509 identity's key, chain and validity): problems stop it being served, warnings
+   * (a certificate expiring soon) are logged.
+   */
   #checkServable(): void {
-    if (this.#saved === undefined) return;
-    const refusals = daemonRefusals({ hubName: this.#saved.result.assignedHub, deviceId: this.#saved.result.deviceId, credentials: this.#credentials });
-    if (refusals.length > 0) {
-      this.#log.error({ problems: refusals }, 'the configured credentials would be refused by IoT Edge');
+    const saved = this.#saved;
+    if (saved === undefined) return;
+    const findings = daemonFindings({ hubName: saved.result.assignedHub, deviceId: saved.result.deviceId, credentials: this.#credentials });
+    this.#refusals = findings.problems;
+    if (findings.problems.length > 0) {
+      this.#log.error({ problems: findings.problems }, 'the configured credentials would be refused; answering 503 until the settings are fixed');
+    }
+    for (const warning of findings.warnings) {
+      this.#log.warn({ warning }, 'store warning');
     }
   }
 

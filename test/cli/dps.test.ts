@@ -81,7 +81,7 @@ describe('xprov with the DPS store (end to end)', () => {
     const first = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
     assert.equal(await first.exited, 0, first.stderr());
     assert.match(first.stdout(), /^registered: new assignment\nhubName: +hub-a\.azure-devices\.net\ndeviceId: +gateway-7\n/);
-    assert.match(first.stdout(), /key: +\(44 characters, masked\)/);
+    assert.match(first.stdout(), /\n  key: +<masked: 44 chars, sha256 [0-9a-f]{8}>\n/);
 
     const cached = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
     assert.equal(await cached.exited, 0);

@@ -12,6 +12,7 @@ import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { DpsStore } from '../../src/store/dps-store.js';
 import { parseLikeDaemon } from '../support/daemon-client.js';
+import { TestCa } from '../support/certs.js';
 import { DpsEmulator, makeCertificateAuthority, makeDeviceCertificate } from '../support/dps-emulator.js';
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';
@@ -271,6 +272,26 @@ describe('DPS store', () => {
       attestation: { type: 'x509', certFile, keyFile, serveAs: 'hsm', hsm: { identityCert: 'pkcs11:object=c', identityPrivateKey: 'pkcs11:object=k' } },
     });
     assert.deepEqual((await hsm.getProvisioningInfo()).credentials, { authType: 'x509', source: 'hsm', identityCert: 'pkcs11:object=c', identityPrivateKey: 'pkcs11:object=k' });
+  });
+
+  it('checks an X.509 identity like the file stores: a certificate expired since registration is not served', async () => {
+    const ca = TestCa.create({ cn: 'xprov dps test CA' });
+    dps.addGroupEnrollment({ enrollmentGroupId: 'expiry-group', attestation: { type: 'x509', caCertPem: ca.certPem }, hub: 'hub-e.azure-devices.net' });
+    const certFile = path.join(dir, 'device.pem');
+    const keyFile = path.join(dir, 'device.key');
+    const valid = ca.issue({ cn: 'expiry-dev', fromDays: -1, toDays: 10 });
+    writeFileSync(certFile, valid.certPem);
+    writeFileSync(keyFile, valid.keyPem);
+    const settings = { registrationId: 'expiry-dev', attestation: { type: 'x509', certFile, keyFile } };
+    const first = await open(settings);
+    assert.equal((await eventually(() => first.getProvisioningInfo())).hubName, 'hub-e.azure-devices.net');
+    await first.close();
+    // Later the certificate on disk has expired; the saved assignment must not be served with it.
+    const expired = ca.issue({ cn: 'expiry-dev', fromDays: -30, toDays: -2 });
+    writeFileSync(certFile, expired.certPem);
+    writeFileSync(keyFile, expired.keyPem);
+    const second = await open(settings);
+    assert.match(await unavailable(second.getProvisioningInfo()), /^DPS store expiry-dev: .*expired on /);
   });
 
   it('sends the registration payload and uses the configured api-version', async () => {
