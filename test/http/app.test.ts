@@ -192,3 +192,16 @@ describe('HTTP app over a file store being edited', () => {
     }
   });
 });
+
+describe('query string parsing', () => {
+  it('decodes names and values, repeats into arrays, and ignores empty pairs and __proto__', async () => {
+    const { parseQueryString } = await import('../../src/http/query.js');
+    assert.deepEqual(parseQueryString(''), {});
+    assert.deepEqual(parseQueryString('api-version=2019-04-10'), { 'api-version': '2019-04-10' });
+    assert.deepEqual(parseQueryString('a=1&&b&a=2&a=3'), { a: ['1', '2', '3'], b: '' });
+    assert.deepEqual(parseQueryString('api%2Dversion=2019%2D04%2D10&x=a+b&bad=%E0%A4%A'), { 'api-version': '2019-04-10', x: 'a b', bad: '%E0%A4%A' });
+    const parsed = parseQueryString('__proto__=x&toString=y');
+    assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
+    assert.deepEqual(parsed, { toString: 'y' });
+  });
+});
