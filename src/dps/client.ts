@@ -169,7 +169,8 @@ export class DpsClient {
         throw new DpsError('unavailable', `DPS unavailable: ${reason} (gave up after ${attempt + 1} attempts within ${this.#options.deadlineMs} ms)`);
       }
       onRetry?.({ attempt: attempt + 1, delayMs, reason });
-      await this.#sleepUntil(Date.now() + delayMs, deadline, reason);
+      // The deadline was checked just above, with this very delay: plain sleep.
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 
