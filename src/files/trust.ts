@@ -209,7 +209,7 @@ function walkError(err: unknown, entry: string, named: string): Extract<Walk, { 
   const at = entry === named ? '' : ` (at ${entry})`;
   switch (code) {
     case 'ENOENT':
-      return { ok: false, problem: `does not exist${at}`, missing: true };
+      return { ok: false, problem: 'does not exist', missing: true };
     case 'EACCES':
     case 'EPERM':
       return { ok: false, problem: `cannot be checked (permission denied${at})`, missing: false };

@@ -166,7 +166,7 @@ describe('xprov serve (end to end)', () => {
       const res = await daemonRequest(endpoint, 'GET', GET_PATH);
       assert.equal(res.status, 503);
       assert.deepEqual(JSON.parse(res.body.toString()), {
-        message: `no valid provisioning information: store ${store}: has mode 0644 (readable by others); fix: chmod o-r ${store} (or run with --insecure-permissions)`,
+        message: `no valid provisioning information: store ${store}: has owner root and mode 0644 (readable by others); fix: chmod o-r ${store} (or run with --insecure-permissions)`,
       });
       chmodSync(store, 0o640);
       await strict.waitForLog((l) => l.msg === 'store loaded' && l.reason === 'change');
@@ -176,7 +176,7 @@ describe('xprov serve (end to end)', () => {
       chmodSync(store, 0o666);
       const insecure = await serveXprov(['--store', store, '--listen', endpoint, '--insecure-permissions']);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'example-device');
-      assert.match(String(insecure.logLines().find((l) => l.msg === 'store warning')?.warning), /^store file has mode 0666 \(readable by others, writable by group, writable by others\); .*served anyway/);
+      assert.match(String(insecure.logLines().find((l) => l.msg === 'store warning')?.warning), /^store file has owner root and mode 0666 \(readable by others, writable by group, writable by others\); .*served anyway/);
       await insecure.stop();
     });
 

@@ -105,7 +105,7 @@ describe('xprov store (end to end)', () => {
 
       const loose = await store(['set', ...ids, '--cert', cert, '--private-key', key, '--by-path']);
       assert.equal(loose.code, 1);
-      assert.equal(loose.stderr, `xprov: store set: refused, nothing was written:\n  credentials.identityPrivateKeyFile (${key}) has mode 0644 (readable by others); fix: chmod o-r ${key} (or run with --insecure-permissions)\n`);
+      assert.equal(loose.stderr, `xprov: store set: refused, nothing was written:\n  credentials.identityPrivateKeyFile (${key}) has owner root and mode 0644 (readable by others); fix: chmod o-r ${key} (or run with --insecure-permissions)\n`);
       chmodSync(key, 0o600);
       assert.equal((await store(['set', ...ids, '--cert', cert, '--private-key', key, '--by-path'])).code, 0);
       assert.deepEqual(readStore(file).credentials, { authType: 'x509', source: 'payload', identityCertFile: cert, identityPrivateKeyFile: key });
@@ -210,7 +210,7 @@ describe('xprov store (end to end)', () => {
       const res = await store(['show', '--store', `credentials:${credentials}`]);
       assert.equal(res.code, 0);
       assert.match((YAML.parse(res.stdout) as { credentials: { key: string } }).credentials.key, /^<masked: 44 chars, sha256 [0-9a-f]{8}>$/);
-      assert.match(res.stdout, new RegExp(`# store ${credentials} would be refused:\\n#   ${credentials}/key has mode 0444 \\(readable by others\\)`));
+      assert.match(res.stdout, new RegExp(`# store ${credentials} would be refused:\\n#   ${credentials}/key has owner root and mode 0444 \\(readable by others\\)`));
     });
 
     it('fails when there is nothing to show', async () => {
@@ -248,10 +248,10 @@ describe('xprov store (end to end)', () => {
       chmodSync(file, 0o664);
       const loose = await store(['validate', '--store', file]);
       assert.equal(loose.code, 1);
-      assert.equal(loose.stderr, `xprov: store ${file} would be refused:\n  has mode 0664 (readable by others, writable by group); fix: chmod g-w,o-r ${file} (or run with --insecure-permissions)\n`);
+      assert.equal(loose.stderr, `xprov: store ${file} would be refused:\n  has owner root and mode 0664 (readable by others, writable by group); fix: chmod g-w,o-r ${file} (or run with --insecure-permissions)\n`);
       const accepted = await store(['validate', '--store', file, '--insecure-permissions']);
       assert.equal(accepted.code, 0);
-      assert.match(accepted.stdout, /\n {2}warning: store file has mode 0664 .*served anyway \(--insecure-permissions\)\n$/);
+      assert.match(accepted.stdout, /\n {2}warning: store file has owner root and mode 0664 .*served anyway \(--insecure-permissions\)\n$/);
 
       const expired = TestCa.create().issue({ cn: 'example-device', fromDays: -60, toDays: -2 });
       writeFileSync(path.join(dir, 'c.pem'), expired.certPem);

@@ -173,7 +173,7 @@ describe('file trust', () => {
 
     it('that is missing, or under a file, or in a link loop, says so', async () => {
       assert.equal(await fileTrustProblem(path.join(dir, 'none'), { role: 'secret' }), 'does not exist');
-      assert.equal(await fileTrustProblem(path.join(dir, 'no', 'p'), { role: 'secret' }), `does not exist (at ${path.join(dir, 'no')})`);
+      assert.equal(await fileTrustProblem(path.join(dir, 'no', 'p'), { role: 'secret' }), 'does not exist');
       const file = trusted(path.join(dir, 'f'));
       assert.equal(await fileTrustProblem(path.join(file, 'p'), { role: 'secret' }), `does not exist (${file} is not a directory)`);
       symlinkSync('b', path.join(dir, 'a'));
