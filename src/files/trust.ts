@@ -49,8 +49,8 @@ export interface ReadTrustedOptions extends TrustOptions {
 
 /** A file's text, or why it was not read. */
 export type TrustedRead =
-  /** `untrusted`: why the file is not trusted, when it was read anyway (insecure). */
-  | { readonly ok: true; readonly text: string; readonly untrusted?: string }
+  /** `mode`: the file's mode bits as read; `untrusted`: why the file is not trusted, when it was read anyway (insecure). */
+  | { readonly ok: true; readonly text: string; readonly mode: number; readonly untrusted?: string }
   /** `untrusted`: it was refused only because it is not trusted (the problem then ends with the --insecure-permissions hint). */
   | { readonly ok: false; readonly problem: string; readonly missing: boolean; readonly untrusted: boolean };
 
@@ -299,10 +299,21 @@ function joined(problems: readonly string[]): string | undefined {
   return problems.length === 0 ? undefined : problems.join('; ');
 }
 
+/** What checking a directory found: refusals (not there, not a directory) apart from trust problems. */
+export type DirectoryCheck = { readonly ok: true; readonly untrusted?: string } | { readonly ok: false; readonly problem: string; readonly missing: boolean };
+
+/** Checks `dir` like directoryTrustProblem, telling a missing directory (e.g. one still to be created) from an untrusted one. */
+export function checkDirectory(dir: string, options?: TrustOptions): DirectoryCheck {
+  const walked = walk(path.resolve(dir), 'directory', 'public', trustedUid(options));
+  if (!walked.ok) return walked;
+  const untrusted = joined(walked.problems);
+  return untrusted === undefined ? { ok: true } : { ok: true, untrusted };
+}
+
 /** Checks `dir`: see directoryTrustProblem. */
 export function directoryTrustProblemSync(dir: string, options?: TrustOptions): string | undefined {
-  const walked = walk(path.resolve(dir), 'directory', 'public', trustedUid(options));
-  return walked.ok ? joined(walked.problems) : walked.problem;
+  const checked = checkDirectory(dir, options);
+  return checked.ok ? checked.untrusted : checked.problem;
 }
 
 /**
@@ -365,8 +376,8 @@ function afterOpen(opened: Stats, checked: Stats, maxBytes: number): string | un
   return undefined;
 }
 
-function success(text: string, untrusted: string | undefined): TrustedRead {
-  return untrusted === undefined ? { ok: true, text } : { ok: true, text, untrusted };
+function success(text: string, mode: number, untrusted: string | undefined): TrustedRead {
+  return untrusted === undefined ? { ok: true, text, mode } : { ok: true, text, mode, untrusted };
 }
 
 /**
@@ -379,7 +390,8 @@ export async function readTrustedFile(file: string, options: ReadTrustedOptions)
   let handle;
   try {
     handle = await open(checked.resolved, OPEN_FLAGS);
-    const problem = afterOpen(await handle.stat(), checked.stats, options.maxBytes);
+    const opened = await handle.stat();
+    const problem = afterOpen(opened, checked.stats, options.maxBytes);
     if (problem !== undefined) return { ok: false, problem, missing: false, untrusted: false };
     const buffer = Buffer.alloc(options.maxBytes + 1);
     let length = 0;
@@ -389,7 +401,7 @@ export async function readTrustedFile(file: string, options: ReadTrustedOptions)
       length += bytesRead;
       if (length > options.maxBytes) return { ok: false, problem: `is larger than ${options.maxBytes} bytes`, missing: false, untrusted: false };
     }
-    return success(buffer.toString('utf8', 0, length), checked.untrusted);
+    return success(buffer.toString('utf8', 0, length), opened.mode & 0o7777, checked.untrusted);
   } catch (err) {
     return { ok: false, problem: readError(err), missing: (err as NodeJS.ErrnoException).code === 'ENOENT', untrusted: false };
   } finally {
@@ -404,11 +416,12 @@ export function readTrustedFileSync(file: string, options: ReadTrustedOptions): 
   let fd: number | undefined;
   try {
     fd = openSync(checked.resolved, OPEN_FLAGS);
-    const problem = afterOpen(fstatSync(fd), checked.stats, options.maxBytes);
+    const opened = fstatSync(fd);
+    const problem = afterOpen(opened, checked.stats, options.maxBytes);
     if (problem !== undefined) return { ok: false, problem, missing: false, untrusted: false };
     const content = readAllSync(fd, options.maxBytes);
     if (content === undefined) return { ok: false, problem: `is larger than ${options.maxBytes} bytes`, missing: false, untrusted: false };
-    return success(content.toString('utf8'), checked.untrusted);
+    return success(content.toString('utf8'), opened.mode & 0o7777, checked.untrusted);
   } catch (err) {
     return { ok: false, problem: readError(err), missing: (err as NodeJS.ErrnoException).code === 'ENOENT', untrusted: false };
   } finally {

@@ -206,8 +206,8 @@ describe('file trust', () => {
   describe('reading', () => {
     it('reads a trusted file', async () => {
       const file = trusted(path.join(dir, 'p.yaml'), 'hello');
-      assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX }), { ok: true, text: 'hello' });
-      assert.deepEqual(readTrustedFileSync(file, { role: 'secret', maxBytes: MAX }), { ok: true, text: 'hello' });
+      assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX }), { ok: true, text: 'hello', mode: 0o600 });
+      assert.deepEqual(readTrustedFileSync(file, { role: 'secret', maxBytes: MAX }), { ok: true, text: 'hello', mode: 0o600 });
     });
 
     it('refuses an untrusted file, or reads it with the problem when insecure', async () => {
@@ -215,8 +215,8 @@ describe('file trust', () => {
       chmodSync(file, 0o644);
       const problem = `has owner root and mode 0644 (readable by others); fix: chmod o-r ${file}`;
       assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX }), { ok: false, problem: `${problem}${INSECURE_HINT}`, missing: false, untrusted: true });
-      assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX, insecure: true }), { ok: true, text: 'hello', untrusted: problem });
-      assert.deepEqual(readTrustedFileSync(file, { role: 'secret', maxBytes: MAX, insecure: true }), { ok: true, text: 'hello', untrusted: problem });
+      assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX, insecure: true }), { ok: true, text: 'hello', mode: 0o644, untrusted: problem });
+      assert.deepEqual(readTrustedFileSync(file, { role: 'secret', maxBytes: MAX, insecure: true }), { ok: true, text: 'hello', mode: 0o644, untrusted: problem });
     });
 
     it('refuses a FIFO at once, even when insecure (it would block open and read for good)', async function () {
