@@ -11,12 +11,14 @@ import { createStderrLogger, isLogLevel } from '../log.js';
 import { DpsStore } from '../store/dps-store.js';
 import { UsageError } from './usage-error.js';
 
-const USAGE = `usage: xprov dps register [--force] [--store dps:FILE | --config FILE] [--log-level L]
+const USAGE = `usage: xprov dps register [--force] [--store dps:FILE | --config FILE] [--log-level L] [--insecure-permissions]
 
 Registers the device with DPS using the DPS store's settings and saves the result where
 \`xprov serve\` reads it. Prints the assignment; secrets are masked. Exits 1 if DPS
 refuses or cannot be reached.
-  --force    register again even when a saved registration exists`;
+  --force    register again even when a saved registration exists
+  --insecure-permissions
+             use settings, key and state files that are not trusted, with a warning`;
 
 /** `xprov dps ...`. */
 export async function dpsCommand(argv: readonly string[]): Promise<number> {
@@ -32,17 +34,22 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: [...rest],
-      options: { force: { type: 'boolean' }, store: { type: 'string' }, config: { type: 'string' }, 'log-level': { type: 'string' } },
+      options: { force: { type: 'boolean' }, store: { type: 'string' }, config: { type: 'string' }, 'log-level': { type: 'string' }, 'insecure-permissions': { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
   }
-  const configArgs = [...(values.config ? ['--config', values.config] : []), ...(values.store ? ['--store', values.store] : [])];
+  const configArgs = [
+    ...(values.config ? ['--config', values.config] : []),
+    ...(values.store ? ['--store', values.store] : []),
+    ...(values['insecure-permissions'] === true ? ['--insecure-permissions'] : []),
+  ];
   let store;
+  let insecurePermissions;
   try {
-    store = parseServeConfig(configArgs, { cwd: process.cwd(), socketActivated: false }).store;
+    ({ store, insecurePermissions } = parseServeConfig(configArgs, { cwd: process.cwd(), socketActivated: false, warn: (m) => process.stderr.write(`xprov: warning: ${m}\n`) }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -55,7 +62,7 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
   }
   let dps: DpsStore;
   try {
-    dps = await DpsStore.open(store.path, createStderrLogger(level), { registerAtStart: false });
+    dps = await DpsStore.open(store.path, createStderrLogger(level), { registerAtStart: false, insecurePermissions });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

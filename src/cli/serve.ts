@@ -25,7 +25,12 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
  */
 export function serveConfigFromArgs(argv: readonly string[]): ServeConfig {
   try {
-    return parseServeConfig(argv, { cwd: process.cwd(), socketActivated: isSocketActivated(process.env, process.pid) });
+    return parseServeConfig(argv, {
+      cwd: process.cwd(),
+      socketActivated: isSocketActivated(process.env, process.pid),
+      // Before the logger exists (its level is configured): stderr reaches the journal too.
+      warn: (message) => process.stderr.write(`xprov: warning: ${message}\n`),
+    });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

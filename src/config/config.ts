@@ -4,9 +4,9 @@
  * flags, the YAML config file and `--help` are all derived from that table.
  * Precedence: built-in default < config file < flags.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { readTrustedFileSync } from '../files/trust.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { type StoreLocation, parseStoreLocation } from '../store/location.js';
 import { parseYamlStrict } from '../yaml-text.js';
@@ -77,8 +77,10 @@ export interface ConfigContext {
   readonly cwd: string;
   /** True when systemd passed listening sockets (LISTEN_FDS for this process). */
   readonly socketActivated: boolean;
-  /** Reads the config file; defaults to the real file system. */
+  /** Reads the config file instead of the real file system (which also checks it is trusted). */
   readonly readFile?: (file: string) => string;
+  /** Told why the config file is not trusted when --insecure-permissions reads it anyway. */
+  readonly warn?: (message: string) => void;
   /** The environment (for `credentials:`, $CREDENTIALS_DIRECTORY); defaults to process.env. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -156,15 +158,35 @@ function asStringList(name: string, raw: Raw): string[] {
   throw new ConfigError(`${name} must be a string or a list of strings`);
 }
 
-/** Reads the config file into raw values keyed by setting; unknown keys are errors. */
-function readConfigFile(file: string, context: ConfigContext): Partial<Record<SettingKey, Raw>> {
-  let text: string;
-  try {
-    text = (context.readFile ?? ((f: string) => readFileSync(f, 'utf8')))(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`cannot read config file ${file} (${code ?? (err as Error).message})`);
+/** Config files are a few settings; larger ones are refused unread. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The config file's text. It says which store to serve, so it must be trusted like the
+ * store (files/trust.ts); only the --insecure-permissions flag can waive that, not the
+ * file itself. A FIFO or device is refused, never opened for a blocking read.
+ */
+function readConfigText(file: string, context: ConfigContext, insecure: boolean): string {
+  if (context.readFile !== undefined) {
+    try {
+      return context.readFile(file);
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
   }
+  const read = readTrustedFileSync(path.resolve(context.cwd, file), { role: 'public', maxBytes: MAX_CONFIG_BYTES, insecure });
+  if (!read.ok) {
+    throw new ConfigError(`config file ${file} ${read.problem}`);
+  }
+  if (read.untrusted !== undefined) {
+    context.warn?.(`config file ${file} ${read.untrusted}; read anyway (--insecure-permissions)`);
+  }
+  return read.text;
+}
+
+/** Reads the config file into raw values keyed by setting; unknown keys are errors. */
+function readConfigFile(file: string, context: ConfigContext, insecure: boolean): Partial<Record<SettingKey, Raw>> {
+  const text = readConfigText(file, context, insecure);
   const parsed = parseYamlStrict(text);
   if (!parsed.ok) {
     throw new ConfigError(`config file ${file}: ${parsed.problems[0] ?? 'not valid YAML'}`);
@@ -207,7 +229,7 @@ export function parseServeConfig(argv: readonly string[], context: ConfigContext
     throw new ConfigError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
   }
   const flags = parsed.values as Record<string, Raw>;
-  const fromFile = typeof flags.config === 'string' ? readConfigFile(flags.config, context) : {};
+  const fromFile = typeof flags.config === 'string' ? readConfigFile(flags.config, context, flags['insecure-permissions'] === true) : {};
 
   const raw = (key: SettingKey): Raw => {
     const setting = SETTINGS.find((s) => s.key === key);

@@ -2,12 +2,12 @@
  * The DPS store's settings: a YAML file named by `--store dps:/etc/xprov/dps.yaml`.
  * Every field is documented in DPS_SETTINGS_HELP and the README; defaults live here.
  * Secrets (keys, private keys) may be given inline or, better, by file; files are read
- * here once, at start-up.
+ * here once, at start-up, and only when trusted (files/trust.ts).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { isStandardBase64 } from '../contract/daemon-rules.js';
+import { type FileRole, INSECURE_HINT, permissionProblem, readTrustedFileSync } from '../files/trust.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './retry.js';
 import { parseYamlStrict } from '../yaml-text.js';
 
@@ -72,19 +72,55 @@ function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Reads and checks the settings, resolving relative paths against the file's directory. */
-export function loadDpsSettings(file: string, readFile: (f: string) => string = (f) => readFileSync(f, 'utf8')): DpsSettings {
+/** Settings, key, certificate and CA files are a few KiB; larger ones are refused unread. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+/** Options of loadDpsSettings. */
+export interface DpsSettingsOptions {
+  /** Read files that are not trusted (files/trust.ts), with a warning (--insecure-permissions). */
+  readonly insecurePermissions?: boolean;
+  /** Told why a file was read although it is not trusted. */
+  readonly warn?: (message: string) => void;
+  /** Reads files instead of the file system, unchecked (tests of the shipped examples, whose files are elsewhere). */
+  readonly readFile?: (file: string) => string;
+}
+
+/** A settings file holding the key inline is a key file: others must not read it. */
+function inlineKeyCheck(file: string, mode: number | undefined, options: DpsSettingsOptions): void {
+  const loose = mode === undefined || (mode & 0o004) === 0 ? undefined : permissionProblem(file, mode, 'secret');
+  if (loose === undefined) return;
+  const problem = `DPS settings ${file} holds attestation.key inline but ${loose}, or move the key to a keyFile`;
+  if (options.insecurePermissions !== true) throw new ConfigError(`${problem}${INSECURE_HINT}`);
+  options.warn?.(`${problem}; read anyway (--insecure-permissions)`);
+}
+
+/**
+ * Reads and checks the settings, resolving relative paths against the file's directory.
+ * The settings file and every file it names must be trusted (files/trust.ts): the
+ * settings pick the DPS endpoint, its CA and the state directory; key files, and a
+ * settings file holding a key inline, must not be readable by others either.
+ */
+export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}): DpsSettings {
   const where = `DPS settings ${file}`;
   const fail = (message: string): never => {
     throw new ConfigError(`${where}: ${message}`);
   };
-  let text = '';
-  try {
-    text = readFile(file);
-  } catch (err) {
-    fail(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  const parsed = parseYamlStrict(text);
+  /** The file's text and mode (unknown when options.readFile reads it), or a ConfigError `${label} ${problem}`. */
+  const readChecked = (f: string, role: FileRole, label: string): { text: string; mode?: number } => {
+    if (options.readFile !== undefined) {
+      try {
+        return { text: options.readFile(f) };
+      } catch (err) {
+        throw new ConfigError(`${label} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
+    const read = readTrustedFileSync(f, { role, maxBytes: MAX_FILE_BYTES, insecure: options.insecurePermissions === true });
+    if (!read.ok) throw new ConfigError(`${label} ${read.problem}`);
+    if (read.untrusted !== undefined) options.warn?.(`${label} ${read.untrusted}; read anyway (--insecure-permissions)`);
+    return { text: read.text, mode: read.mode };
+  };
+  const settingsFile = readChecked(file, 'public', where);
+  const parsed = parseYamlStrict(settingsFile.text);
   if (!parsed.ok) {
     return fail(parsed.problems[0] ?? 'not valid YAML');
   }
@@ -103,13 +139,7 @@ export function loadDpsSettings(file: string, readFile: (f: string) => string = 
     return value as string;
   };
   const optStr = (obj: Obj, key: string, label = key): string | undefined => (obj[key] === undefined ? undefined : str(obj, key, label));
-  const readSecretFile = (p: string, label: string): string => {
-    try {
-      return readFile(resolve(p));
-    } catch (err) {
-      return fail(`${label} ${resolve(p)} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  };
+  const readSecretFile = (p: string, label: string, role: FileRole = 'secret'): string => readChecked(resolve(p), role, `${where}: ${label} ${resolve(p)}`).text;
 
   const endpoint = optStr(doc, 'endpoint') ?? DEFAULT_DPS_ENDPOINT;
   if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(endpoint)) {
@@ -129,11 +159,12 @@ export function loadDpsSettings(file: string, readFile: (f: string) => string = 
     const enrollment = att.enrollment ?? 'individual';
     if (enrollment !== 'individual' && enrollment !== 'group') fail('attestation.enrollment must be individual or group');
     if ((att.key === undefined) === (att.keyFile === undefined)) fail('attestation needs exactly one of key and keyFile');
+    if (att.key !== undefined) inlineKeyCheck(file, settingsFile.mode, options);
     const key = (att.key !== undefined ? str(att, 'key', 'attestation.key') : readSecretFile(str(att, 'keyFile', 'attestation.keyFile'), 'attestation.keyFile')).trim();
     if (!isStandardBase64(key)) fail(`attestation ${att.key !== undefined ? 'key' : 'keyFile content'} must be standard base64`);
     attestation = { type: 'symmetric-key', enrollment: enrollment as 'individual' | 'group', keyBase64: key };
   } else if (att.type === 'x509') {
-    const certChainPem = readSecretFile(str(att, 'certFile', 'attestation.certFile'), 'attestation.certFile');
+    const certChainPem = readSecretFile(str(att, 'certFile', 'attestation.certFile'), 'attestation.certFile', 'public');
     const privateKeyPem = readSecretFile(str(att, 'keyFile', 'attestation.keyFile'), 'attestation.keyFile');
     if (!certChainPem.includes('-----BEGIN CERTIFICATE-----')) fail('attestation.certFile must hold a PEM certificate');
     if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKeyPem)) fail('attestation.keyFile must hold a PEM private key');
@@ -181,7 +212,7 @@ export function loadDpsSettings(file: string, readFile: (f: string) => string = 
     apiVersion: optStr(doc, 'apiVersion') ?? DEFAULT_DPS_API_VERSION,
     attestation,
     payload: doc.payload,
-    trustedCaPem: caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile'),
+    trustedCaPem: caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile', 'public'),
     stateDir: resolve(optStr(doc, 'stateDir') ?? DEFAULT_STATE_DIR),
     registrationTimeoutMs: timeout,
     retry,

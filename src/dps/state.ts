@@ -4,11 +4,15 @@
  * fsync of the directory) with mode 0600; the previous good file is kept as `.bak`. A checksum detects a file
  * that is corrupt or was only partly written; such a file is never used, the backup is
  * tried instead, and the store re-registers. The state holds no secret: the hub, the
- * device id and DPS's status, plus which registration it belongs to.
+ * device id and DPS's status, plus which registration it belongs to. But it picks the
+ * hub that is served with the real key, so the directory and the files must be
+ * trusted (files/trust.ts): a state forged in a directory others can write is refused.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import { INSECURE_HINT, checkDirectory, readTrustedFile } from '../files/trust.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import type { RegistrationResult } from './client.js';
 
@@ -29,6 +33,16 @@ export interface SavedRegistration {
 
 const FORMAT = 1;
 const FILE = 'dps-registration.json';
+/** A state is a few hundred bytes; larger files are refused unread. */
+const MAX_STATE_BYTES = 64 * 1024;
+
+/** Options of RegistrationState. */
+export interface RegistrationStateOptions {
+  /** Use a state directory or file that is not trusted, with a warning (--insecure-permissions). */
+  readonly insecurePermissions?: boolean;
+  /** Told why the directory or a file is used although it is not trusted. */
+  readonly warn?: (message: string) => void;
+}
 
 function checksum(saved: SavedRegistration): string {
   return createHash('sha256').update(JSON.stringify([saved.identity, saved.result, saved.registeredAt])).digest('hex');
@@ -81,19 +95,29 @@ export class RegistrationState {
   readonly file: string;
   readonly backup: string;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    readonly options: RegistrationStateOptions = {},
+  ) {
     this.file = path.join(dir, FILE);
     this.backup = `${this.file}.bak`;
   }
 
-  /** The saved registration: the primary file, else the backup when the primary is corrupt or missing. */
+  /**
+   * The saved registration: the primary file, else the backup when the primary is
+   * corrupt or missing. Throws ConfigError when the directory or a file is not trusted
+   * or not a regular file: what it says cannot be believed, nor can a new one be kept there.
+   */
   async load(): Promise<LoadedState> {
-    const primaryText = await readFile(this.file, 'utf8').catch(() => undefined);
+    if (this.#checkDir() === 'missing') {
+      return { kind: 'none' };
+    }
+    const primaryText = await this.#read(this.file, true);
     const primary = primaryText === undefined ? undefined : parseState(primaryText);
     if (primary) {
       return { kind: 'ok', saved: primary, fromBackup: false, corruptPrimary: false };
     }
-    const backupText = await readFile(this.backup, 'utf8').catch(() => undefined);
+    const backupText = await this.#read(this.backup, true);
     const backup = backupText === undefined ? undefined : parseState(backupText);
     if (backup) {
       return { kind: 'ok', saved: backup, fromBackup: true, corruptPrimary: primaryText !== undefined };
@@ -107,10 +131,37 @@ export class RegistrationState {
    */
   async save(saved: SavedRegistration): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const current = await readFile(this.file, 'utf8').catch(() => undefined);
+    this.#checkDir();
+    // A current file that cannot be trusted is not worth keeping as the backup.
+    const current = await this.#read(this.file, false);
     if (current !== undefined && parseState(current)) {
       await writeFileAtomic(this.backup, current, { mode: 0o600, backup: false });
     }
     await writeFileAtomic(this.file, `${JSON.stringify({ format: FORMAT, ...saved, sha256: checksum(saved) }, null, 2)}\n`, { mode: 0o600, backup: false });
+  }
+
+  /** Throws ConfigError unless the directory is trusted (or insecurePermissions waives it); 'missing' when it does not exist. */
+  #checkDir(): 'missing' | undefined {
+    const checked = checkDirectory(this.dir);
+    if (!checked.ok) {
+      if (checked.missing) return 'missing';
+      throw new ConfigError(`DPS state directory ${this.dir} ${checked.problem}`);
+    }
+    if (checked.untrusted !== undefined) {
+      if (this.options.insecurePermissions !== true) throw new ConfigError(`DPS state directory ${this.dir} ${checked.untrusted}${INSECURE_HINT}`);
+      this.options.warn?.(`DPS state directory ${this.dir} ${checked.untrusted}; used anyway (--insecure-permissions)`);
+    }
+    return undefined;
+  }
+
+  /** A state file's text; undefined when it is missing; otherwise a ConfigError when `strict`, else undefined. */
+  async #read(file: string, strict: boolean): Promise<string | undefined> {
+    const read = await readTrustedFile(file, { role: 'public', maxBytes: MAX_STATE_BYTES, insecure: this.options.insecurePermissions === true });
+    if (read.ok) {
+      if (read.untrusted !== undefined && strict) this.options.warn?.(`DPS state file ${file} ${read.untrusted}; used anyway (--insecure-permissions)`);
+      return read.text;
+    }
+    if (read.missing || !strict) return undefined;
+    throw new ConfigError(`DPS state file ${file} ${read.problem}`);
   }
 }

@@ -16,12 +16,15 @@
  * | status, substatus | optional |
  *
  * Other files are ignored (the directory may hold other credentials of the service).
+ * The directory and every file read must be trusted (files/trust.ts): systemd's
+ * credentials directories are root's or the service's, mode 0500 or so.
  * The document they make is checked, resolved and served exactly like a store file;
  * reloading (on reprovision and when the directory changes, including Kubernetes'
  * `..data` swaps) is the reloading store's.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { INSECURE_HINT, directoryTrustProblem } from '../files/trust.js';
 import type { Logger } from '../log.js';
 import { readStoreFile } from './read-store-file.js';
 import { type ReloadOptions, ReloadingStore } from './reloading-store.js';
@@ -87,6 +90,12 @@ export class CredentialsDirSource implements StoreSource {
     const values = new Map<string, string>();
     const problems: string[] = [];
     const warnings: string[] = [];
+    // Whoever can write the directory (or one above) could swap every file in it.
+    const untrusted = await directoryTrustProblem(dir);
+    if (untrusted !== undefined) {
+      if (!this.insecurePermissions) return { ok: false, problems: [`${dir} ${untrusted}${INSECURE_HINT}`], watch };
+      warnings.push(`${dir} ${untrusted}; served anyway (--insecure-permissions)`);
+    }
     const readText = async (name: string, field: string, required: boolean): Promise<void> => {
       const file = path.join(dir, name);
       const read = await readStoreFile(file, { role: 'secret', insecurePermissions: this.insecurePermissions });

@@ -20,7 +20,7 @@ import { DpsError } from '../dps/errors.js';
 import { runHooks } from '../dps/hooks.js';
 import { deriveDeviceKey } from '../dps/sas.js';
 import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
-import { type RegistrationIdentity, RegistrationState, type SavedRegistration } from '../dps/state.js';
+import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
 import { StoreUnavailableError } from '../errors.js';
 import { type Logger, causeChain } from '../log.js';
 import type { SecretsAdapter } from './adapter.js';
@@ -70,6 +70,8 @@ function sameIdentity(a: RegistrationIdentity, b: RegistrationIdentity): boolean
 export interface DpsStoreOptions {
   /** Start the first registration in the background when there is no saved result (default true). */
   readonly registerAtStart?: boolean;
+  /** Use settings, key and state files that are not trusted, with a warning (--insecure-permissions). */
+  readonly insecurePermissions?: boolean;
 }
 
 /** Serves what DPS assigned to this device. */
@@ -88,12 +90,12 @@ export class DpsStore implements SecretsAdapter {
   #refusals: readonly string[] = [];
   #closed = false;
 
-  private constructor(settings: DpsSettings, log: Logger) {
+  private constructor(settings: DpsSettings, log: Logger, trust: RegistrationStateOptions) {
     this.#settings = settings;
     this.#identity = { endpoint: settings.endpoint, idScope: settings.idScope, registrationId: settings.registrationId };
     this.description = `dps ${settings.idScope}/${settings.registrationId} via ${settings.endpoint}`;
     this.#log = log.child({ store: 'dps', registrationId: settings.registrationId });
-    this.#state = new RegistrationState(settings.stateDir);
+    this.#state = new RegistrationState(settings.stateDir, trust);
     this.#credentials = servedCredentials(settings);
     this.#client = new DpsClient({
       endpoint: settings.endpoint,
@@ -113,7 +115,10 @@ export class DpsStore implements SecretsAdapter {
    * with none, starts the first registration in the background.
    */
   static async open(settingsFile: string, log: Logger, options: DpsStoreOptions = {}): Promise<DpsStore> {
-    const store = new DpsStore(loadDpsSettings(settingsFile), log);
+    // Files that are not trusted are refused (ConfigError), or used with this warning.
+    const warn = (warning: string): void => log.warn({ store: 'dps', warning }, 'store warning');
+    const trust = { insecurePermissions: options.insecurePermissions === true, warn };
+    const store = new DpsStore(loadDpsSettings(settingsFile, trust), log, trust);
     await store.#loadState();
     if (store.#saved === undefined && options.registerAtStart !== false) {
       void store.#register('first registration');

@@ -10,7 +10,7 @@ import type { StoreLocation } from './location.js';
 
 /** How stores treat the files they serve from. */
 export interface StoreOptions {
-  /** Serve files writable by group/others or readable by others, with a warning (--insecure-permissions). */
+  /** Serve from files that are not trusted (files/trust.ts), with a warning (--insecure-permissions). */
   readonly insecurePermissions: boolean;
 }
 
@@ -22,6 +22,6 @@ export async function openStore(location: StoreLocation, log: Logger, options: S
     case 'credentials':
       return CredentialsDirStore.open(location.dir, log, options);
     case 'dps':
-      return DpsStore.open(location.path, log);
+      return DpsStore.open(location.path, log, options);
   }
 }

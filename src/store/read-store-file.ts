@@ -1,20 +1,23 @@
 /**
  * Reads one file a store serves from (the store file, a PEM file it references, a file
- * of a credentials directory): a regular file, at most MAX_STORE_BYTES, with the
- * permission bits its role allows (permissions.ts). Never throws: problems are phrases
- * that follow the file's name in messages ("does not exist"), and never quote content.
+ * of a credentials directory): a regular file, at most MAX_STORE_BYTES, trusted as
+ * files/trust.ts says (owner, mode for its role, every directory and link on its
+ * path). Never throws: problems are phrases that follow the file's name in messages
+ * ("does not exist"), and never quote content. Nothing here can block: a FIFO or a
+ * device is refused before it is opened, and opening never waits (O_NONBLOCK).
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { type FileRole, permissionProblem } from './permissions.js';
+import { type FileRole, readTrustedFile } from '../files/trust.js';
 
 /** Larger files are refused unread: a provisioning document or a PEM chain is a few KiB. */
 export const MAX_STORE_BYTES = 1024 * 1024;
 
 /** Options of readStoreFile. */
 export interface ReadStoreFileOptions {
-  /** The permission check to make; none when undefined (files the operator names on a command line). */
+  /** The trust check to make; none when undefined (files the operator names on a command line). */
   readonly role?: FileRole;
-  /** Serve a file whose permissions are too open, with a warning instead of a problem. */
+  /** Serve a file that is not trusted, with a warning instead of a problem. */
   readonly insecurePermissions?: boolean;
 }
 
@@ -25,18 +28,25 @@ export type StoreFileRead =
 
 /** Reads `file` as UTF-8 text; see the module comment. */
 export async function readStoreFile(file: string, options: ReadStoreFileOptions = {}): Promise<StoreFileRead> {
+  if (options.role === undefined) {
+    return readNamedFile(file);
+  }
+  const read = await readTrustedFile(file, { role: options.role, maxBytes: MAX_STORE_BYTES, insecure: options.insecurePermissions === true });
+  if (!read.ok) {
+    return { ok: false, problem: read.problem, missing: read.missing };
+  }
+  return read.untrusted === undefined ? { ok: true, text: read.text } : { ok: true, text: read.text, permissionWarning: `${read.untrusted}; served anyway (--insecure-permissions)` };
+}
+
+/** A file named on the command line: the operator's own choice, so only its kind and size are checked. */
+async function readNamedFile(file: string): Promise<StoreFileRead> {
   let handle;
   try {
-    handle = await open(file, 'r');
-    // Everything is checked on the open handle (not by path again), so that a file
-    // replaced meanwhile cannot pass the checks for another one's content.
+    // O_NONBLOCK: a FIFO with no writer must not hang the command in open(2).
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const stat = await handle.stat();
     if (!stat.isFile()) {
       return { ok: false, problem: 'is not a regular file', missing: false };
-    }
-    const loose = options.role === undefined ? undefined : permissionProblem(file, stat.mode, options.role);
-    if (loose !== undefined && options.insecurePermissions !== true) {
-      return { ok: false, problem: `${loose} (or run with --insecure-permissions)`, missing: false };
     }
     if (stat.size > MAX_STORE_BYTES) {
       return { ok: false, problem: `is larger than ${MAX_STORE_BYTES} bytes`, missing: false };
@@ -46,8 +56,7 @@ export async function readStoreFile(file: string, options: ReadStoreFileOptions 
     if (bytesRead > MAX_STORE_BYTES) {
       return { ok: false, problem: `is larger than ${MAX_STORE_BYTES} bytes`, missing: false };
     }
-    const text = buffer.toString('utf8', 0, bytesRead);
-    return loose === undefined ? { ok: true, text } : { ok: true, text, permissionWarning: `${loose}; served anyway (--insecure-permissions)` };
+    return { ok: true, text: buffer.toString('utf8', 0, bytesRead) };
   } catch (err) {
     return { ok: false, problem: describeReadError(err), missing: (err as NodeJS.ErrnoException).code === 'ENOENT' };
   } finally {

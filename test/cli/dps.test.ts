@@ -3,7 +3,7 @@
  * that behaves like IoT Edge's daemon (boot, GET reprovision, boot again).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { daemonRequest, API_VERSION_QUERY, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
@@ -11,7 +11,8 @@ import { DpsEmulator } from '../support/dps-emulator.js';
 import { registerSecret } from '../support/secrets.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { tempDir } from '../support/tmp.js';
-import { runXprov, serveXprov } from '../support/xprov-process.js';
+import { makeFifo } from '../support/fifo.js';
+import { exitsWithin, runXprov, serveXprov } from '../support/xprov-process.js';
 import { eventually } from '../support/eventually.js';
 
 const GROUP_KEY = Buffer.from('dps end-to-end group key, a throwaway').toString('base64');
@@ -40,6 +41,8 @@ describe('xprov with the DPS store (end to end)', () => {
         retryInitialDelayMs: 10,
         retryMaxDelayMs: 50,
       }),
+      // Holding the key inline: xprov refuses it readable by others.
+      { mode: 0o600 },
     );
   });
   afterEach(() => dps.stop());
@@ -106,5 +109,25 @@ describe('xprov with the DPS store (end to end)', () => {
     assert.match(bad.stderr(), /^xprov: DPS settings .*dps\.yaml: registrationId must be a non-empty string\n$/);
     const serve = runXprov(['serve', '--store', `dps:${settings}`, '--listen', `unix://${path.join(dir, 'x.sock')}`]);
     assert.equal(await serve.exited, 2);
+  });
+  it('refuses a FIFO as DPS settings at once, in serve and dps register (exit 2, never blocking)', async function () {
+    this.timeout(15000);
+    const fifo = makeFifo(path.join(dir, 'fifo.yaml'));
+    for (const args of [['serve', '--store', `dps:${fifo}`, '--listen', `unix://${path.join(dir, 'x.sock')}`], ['dps', 'register', '--store', `dps:${fifo}`]]) {
+      const xprov = runXprov(args);
+      assert.equal(await exitsWithin(xprov, 5000), 2, args[0]);
+      assert.equal(xprov.stderr(), `xprov: DPS settings ${fifo} is a FIFO (named pipe), not a regular file\n`);
+    }
+  });
+
+  it('refuses settings holding the key inline that others can read; serve --insecure-permissions uses them, warning', async () => {
+    chmodSync(settings, 0o644);
+    const socket = `unix://${path.join(dir, 'x.sock')}`;
+    const refused = runXprov(['serve', '--store', `dps:${settings}`, '--listen', socket]);
+    assert.equal(await exitsWithin(refused, 5000), 2);
+    assert.match(refused.stderr(), /^xprov: DPS settings .* holds attestation\.key inline but has mode 0644 \(readable by others\); fix: chmod o-r .*\(or run with --insecure-permissions\)\n$/);
+    const xprov = await serveXprov(['--store', `dps:${settings}`, '--listen', socket, '--insecure-permissions']);
+    assert.match(String(xprov.logLines().find((l) => l.msg === 'store warning')?.warning), /holds attestation\.key inline.*read anyway \(--insecure-permissions\)$/);
+    assert.equal(await xprov.stop(), 0);
   });
 });

@@ -13,7 +13,8 @@ import { example } from '../support/paths.js';
 import { privateExample } from '../support/private-examples.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { tempDir } from '../support/tmp.js';
-import { runXprov, serveXprov } from '../support/xprov-process.js';
+import { exitsWithin, runXprov, serveXprov } from '../support/xprov-process.js';
+import { makeFifo } from '../support/fifo.js';
 
 const GET_PATH = `/device/provisioninginformation${API_VERSION_QUERY}`;
 
@@ -166,7 +167,7 @@ describe('xprov serve (end to end)', () => {
       const res = await daemonRequest(endpoint, 'GET', GET_PATH);
       assert.equal(res.status, 503);
       assert.deepEqual(JSON.parse(res.body.toString()), {
-        message: `no valid provisioning information: store ${store}: has mode 0644 (readable by others); fix: chmod o-r ${store} (or run with --insecure-permissions)`,
+        message: `no valid provisioning information: store ${store}: has owner root and mode 0644 (readable by others); fix: chmod o-r ${store} (or run with --insecure-permissions)`,
       });
       chmodSync(store, 0o640);
       await strict.waitForLog((l) => l.msg === 'store loaded' && l.reason === 'change');
@@ -176,7 +177,7 @@ describe('xprov serve (end to end)', () => {
       chmodSync(store, 0o666);
       const insecure = await serveXprov(['--store', store, '--listen', endpoint, '--insecure-permissions']);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'example-device');
-      assert.match(String(insecure.logLines().find((l) => l.msg === 'store warning')?.warning), /^store file has mode 0666 \(readable by others, writable by group, writable by others\); .*served anyway/);
+      assert.match(String(insecure.logLines().find((l) => l.msg === 'store warning')?.warning), /^store file has owner root and mode 0666 \(readable by others, writable by group, writable by others\); .*served anyway/);
       await insecure.stop();
     });
 
@@ -277,7 +278,7 @@ describe('xprov serve (end to end)', () => {
     const cases: [string, string[], RegExp][] = [
       ['a bad listen URL', ['--listen', 'tcp://127.0.0.1:1'], /^xprov: listen "tcp:\/\/127\.0\.0\.1:1" has unsupported scheme tcp: \(use unix:, http: or fd:\)\n$/],
       ['an unknown option', ['--port', '1'], /^xprov: Unknown option '--port'.*\n$/],
-      ['an unreadable config file', ['--config', '/nonexistent/xprov.yaml'], /^xprov: cannot read config file \/nonexistent\/xprov\.yaml \(ENOENT\)\n$/],
+      ['an unreadable config file', ['--config', '/nonexistent/xprov.yaml'], /^xprov: config file \/nonexistent\/xprov\.yaml does not exist\n$/],
       ['a remote address', ['--listen', 'http://0.0.0.0:9999'], /^xprov: listen "http:\/\/0\.0\.0\.0:9999" is not a loopback address.*--allow-remote.*\n$/],
     ];
     for (const [name, args, message] of cases) {
@@ -288,6 +289,26 @@ describe('xprov serve (end to end)', () => {
         assert.equal(xprov.stdout(), '');
       });
     }
+    it('a config file others can write, naming owner, mode and the fix (the flag reads it with a warning)', async () => {
+      const dir = tempDir();
+      const config = path.join(dir, 'config.yaml');
+      writeFileSync(config, `store: ${privateExample('x509-hsm.yaml')}\n`);
+      chmodSync(config, 0o646);
+      const refused = runXprov(['serve', '--config', config, '--listen', `unix://${path.join(dir, 'x.sock')}`]);
+      assert.equal(await exitsWithin(refused, 5000), 2);
+      assert.equal(refused.stderr(), `xprov: config file ${config} has owner root and mode 0646 (writable by others); fix: chmod o-w ${config} (or run with --insecure-permissions)\n`);
+      const insecure = await serveXprov(['--config', config, '--listen', `unix://${path.join(dir, 'x.sock')}`, '--insecure-permissions']);
+      assert.match(insecure.stderr(), /^xprov: warning: config file .* has owner root and mode 0646 \(writable by others\); fix: chmod o-w .*; read anyway \(--insecure-permissions\)\n/);
+      assert.equal(await insecure.stop(), 0);
+    });
+
+    it('a FIFO as config file, at once (it blocked start-up for good)', async () => {
+      const fifo = makeFifo(path.join(tempDir(), 'config.yaml'));
+      const xprov = runXprov(['serve', '--config', fifo]);
+      assert.equal(await exitsWithin(xprov, 5000), 2);
+      assert.equal(xprov.stderr(), `xprov: config file ${fifo} is a FIFO (named pipe), not a regular file\n`);
+    });
+
     it('an unknown command', async () => {
       const xprov = runXprov(['srve']);
       assert.equal(await xprov.exited, 2);

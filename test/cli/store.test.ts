@@ -60,7 +60,8 @@ describe('xprov store (end to end)', () => {
     it('keeps the previous file as .bak, and its owner, group and group read bit', async () => {
       assert.equal((await store(['set', '--store', file, '--hub', 'hub.azure-devices.net', '--device', 'dev1', '--hsm-key'])).code, 0);
       const first = readFileSync(file, 'utf8');
-      chownSync(file, 1, 1);
+      // root:daemon 0640, as root:xprov in the shipped deployment (another owner would not be trusted).
+      chownSync(file, 0, 1);
       chmodSync(file, 0o640);
       const keyFile = path.join(dir, 'device.key');
       writeFileSync(keyFile, `${KEY2}\n`);
@@ -68,8 +69,20 @@ describe('xprov store (end to end)', () => {
       assert.deepEqual(res, { code: 0, stdout: `wrote ${file} (the previous content is in ${file}.bak)\n`, stderr: '' });
       assert.equal(readFileSync(`${file}.bak`, 'utf8'), first);
       const stat = statSync(file);
-      assert.deepEqual([stat.uid, stat.gid, stat.mode & 0o777], [1, 1, 0o640]);
+      assert.deepEqual([stat.uid, stat.gid, stat.mode & 0o777], [0, 1, 0o640]);
       assert.deepEqual(readStore(file), { hubName: 'hub.azure-devices.net', deviceId: 'dev2', credentials: { authType: 'symmetric-key', source: 'payload', key: KEY2 }, status: 'assigned' });
+      assert.deepEqual(strays(dir), []);
+      // Another owner is kept too, but such a store is not trusted: only --insecure-permissions writes it, warning.
+      chownSync(file, 1, 1);
+      const untrusted = ['set', '--store', file, '--hub', 'hub.azure-devices.net', '--device', 'dev3', '--hsm-key'];
+      const refused = await store(untrusted);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /has owner daemon \(uid 1\) and mode 0640 \(not owned by root\); fix: chown root /);
+      const insecure = await store([...untrusted, '--insecure-permissions']);
+      assert.equal(insecure.code, 0);
+      assert.match(insecure.stderr, /^xprov: warning: store file has owner daemon \(uid 1\) .*served anyway \(--insecure-permissions\)\n$/);
+      const kept = statSync(file);
+      assert.deepEqual([kept.uid, kept.gid, kept.mode & 0o777], [1, 1, 0o640]);
       assert.deepEqual(strays(dir), []);
     });
 
@@ -105,7 +118,7 @@ describe('xprov store (end to end)', () => {
 
       const loose = await store(['set', ...ids, '--cert', cert, '--private-key', key, '--by-path']);
       assert.equal(loose.code, 1);
-      assert.equal(loose.stderr, `xprov: store set: refused, nothing was written:\n  credentials.identityPrivateKeyFile (${key}) has mode 0644 (readable by others); fix: chmod o-r ${key} (or run with --insecure-permissions)\n`);
+      assert.equal(loose.stderr, `xprov: store set: refused, nothing was written:\n  credentials.identityPrivateKeyFile (${key}) has owner root and mode 0644 (readable by others); fix: chmod o-r ${key} (or run with --insecure-permissions)\n`);
       chmodSync(key, 0o600);
       assert.equal((await store(['set', ...ids, '--cert', cert, '--private-key', key, '--by-path'])).code, 0);
       assert.deepEqual(readStore(file).credentials, { authType: 'x509', source: 'payload', identityCertFile: cert, identityPrivateKeyFile: key });
@@ -210,7 +223,7 @@ describe('xprov store (end to end)', () => {
       const res = await store(['show', '--store', `credentials:${credentials}`]);
       assert.equal(res.code, 0);
       assert.match((YAML.parse(res.stdout) as { credentials: { key: string } }).credentials.key, /^<masked: 44 chars, sha256 [0-9a-f]{8}>$/);
-      assert.match(res.stdout, new RegExp(`# store ${credentials} would be refused:\\n#   ${credentials}/key has mode 0444 \\(readable by others\\)`));
+      assert.match(res.stdout, new RegExp(`# store ${credentials} would be refused:\\n#   ${credentials}/key has owner root and mode 0444 \\(readable by others\\)`));
     });
 
     it('fails when there is nothing to show', async () => {
@@ -248,10 +261,10 @@ describe('xprov store (end to end)', () => {
       chmodSync(file, 0o664);
       const loose = await store(['validate', '--store', file]);
       assert.equal(loose.code, 1);
-      assert.equal(loose.stderr, `xprov: store ${file} would be refused:\n  has mode 0664 (readable by others, writable by group); fix: chmod g-w,o-r ${file} (or run with --insecure-permissions)\n`);
+      assert.equal(loose.stderr, `xprov: store ${file} would be refused:\n  has owner root and mode 0664 (readable by others, writable by group); fix: chmod g-w,o-r ${file} (or run with --insecure-permissions)\n`);
       const accepted = await store(['validate', '--store', file, '--insecure-permissions']);
       assert.equal(accepted.code, 0);
-      assert.match(accepted.stdout, /\n {2}warning: store file has mode 0664 .*served anyway \(--insecure-permissions\)\n$/);
+      assert.match(accepted.stdout, /\n {2}warning: store file has owner root and mode 0664 .*served anyway \(--insecure-permissions\)\n$/);
 
       const expired = TestCa.create().issue({ cn: 'example-device', fromDays: -60, toDays: -2 });
       writeFileSync(path.join(dir, 'c.pem'), expired.certPem);

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ServeConfig, parseServeConfig, serveUsage, SETTINGS } from '../../src/config/config.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { repoRoot } from '../support/paths.js';
+import { tempDir } from '../support/tmp.js';
+
+/** The unprivileged user the attacks are made as (tests run as root, as CI does). */
+const NOBODY = 65534;
 
 const fixtures = path.join(repoRoot, 'test', 'config', 'fixtures');
 const fixture = (name: string): string => path.join(fixtures, name);
@@ -115,7 +120,7 @@ describe('config', () => {
     const cases: [string, string[], RegExp][] = [
       ['unknown config key', ['--config', fixture('unknown-key.yaml')], /unknown setting "listenn"/],
       ['invalid YAML', ['--config', fixture('bad-yaml.yaml')], /: not valid YAML\/JSON \(\w+ at line \d+, column \d+\)/],
-      ['unreadable config', ['--config', fixture('missing.yaml')], /cannot read config file .*missing\.yaml \(ENOENT\)/],
+      ['unreadable config', ['--config', fixture('missing.yaml')], /^config file .*missing\.yaml does not exist$/],
       ['bad socket mode', ['--config', fixture('bad-mode.yaml')], /socketMode must be octal/],
       ['socket mode the owner cannot use', ['--socket-mode', '0066'], /owner read and write/],
       ['remote without --allow-remote', ['--config', fixture('remote.yaml')], /not a loopback address.*--allow-remote/],
@@ -139,6 +144,39 @@ describe('config', () => {
         assert.match(configError(argv), expected);
       });
     }
+  });
+
+  describe('trust in the config file (it names the store)', () => {
+    it('refuses one owned by nobody, or in a directory others can write, naming the fix', () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'xprov.yaml');
+      writeFileSync(file, 'logLevel: warn\n', { mode: 0o644 });
+      chownSync(file, NOBODY, NOBODY);
+      assert.equal(
+        configError(['--config', file]),
+        `config file ${file} has owner nobody (uid ${NOBODY}) and mode 0644 (not owned by root); fix: chown root ${file} (or run with --insecure-permissions)`,
+      );
+      chownSync(file, 0, 0);
+      chmodSync(dir, 0o777);
+      assert.match(configError(['--config', file]), new RegExp(`^config file ${file} is not trusted: directory ${dir} has owner root and mode 0777 .*; fix: chmod g-w,o-w ${dir} \\(or run with --insecure-permissions\\)$`));
+    });
+
+    it('reads it anyway with the --insecure-permissions flag, telling why it is not trusted', () => {
+      const file = path.join(tempDir(), 'xprov.yaml');
+      writeFileSync(file, 'logLevel: warn\n', { mode: 0o666 });
+      chmodSync(file, 0o666);
+      const warnings: string[] = [];
+      const config = parseServeConfig(['--config', file, '--insecure-permissions'], { ...plain, warn: (m) => warnings.push(m) });
+      assert.equal(config.logLevel, 'warn');
+      assert.deepEqual(warnings, [`config file ${file} has owner root and mode 0666 (writable by group, writable by others); fix: chmod g-w,o-w ${file}; read anyway (--insecure-permissions)`]);
+    });
+
+    it('a config file cannot waive the check for itself', () => {
+      const file = path.join(tempDir(), 'xprov.yaml');
+      writeFileSync(file, 'insecurePermissions: true\n', { mode: 0o666 });
+      chmodSync(file, 0o666);
+      assert.match(configError(['--config', file]), /writable by others.*\(or run with --insecure-permissions\)$/);
+    });
   });
 
   it('documents every setting in the usage text', () => {

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../src/config/config-error.js';
 import { DEFAULT_DPS_API_VERSION, DEFAULT_DPS_ENDPOINT, type DpsSettings, loadDpsSettings } from '../../src/dps/settings.js';
 import { example } from '../support/paths.js';
+import { privateExample } from '../support/private-examples.js';
 import { tempDir } from '../support/tmp.js';
 
 const GROUP_KEY = Buffer.from('a group key for the settings test, not a secret').toString('base64');
 
+/** Writes a settings or key file as xprov requires it (trusted: owner-only). */
 function write(dir: string, name: string, text: string): string {
   const file = path.join(dir, name);
-  writeFileSync(file, text);
+  writeFileSync(file, text, { mode: 0o600 });
   return file;
 }
 
@@ -48,7 +50,7 @@ describe('DPS settings', () => {
   it('reads every setting, x509 attestation served as hsm references', () => {
     const dir = tempDir();
     const cert = example('x509/example-device.cert.pem');
-    const key = example('x509/example-device.key.pem');
+    const key = privateExample('x509/example-device.key.pem');
     const file = write(
       dir,
       'dps.yaml',
@@ -106,9 +108,9 @@ describe('DPS settings', () => {
     ['an unknown attestation', `${base}attestation: {type: tpm}\n`, /^attestation\.type must be symmetricKey or x509$/],
     ['both key and keyFile', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}, keyFile: k}\n`, /^attestation needs exactly one of key and keyFile$/],
     ['a key that is not base64', `${base}attestation: {type: symmetricKey, key: "not base64"}\n`, /^attestation key must be standard base64$/],
-    ['an unreadable key file', `${base}attestation: {type: symmetricKey, keyFile: /nonexistent/k}\n`, /^attestation\.keyFile \/nonexistent\/k cannot be read \(ENOENT\)$/],
-    ['x509 with a non-PEM certificate', `${base}attestation: {type: x509, certFile: ${example('x509/README.md')}, keyFile: ${example('x509/example-device.key.pem')}}\n`, /^attestation\.certFile must hold a PEM certificate$/],
-    ['hsm serving without references', `${base}attestation: {type: x509, certFile: ${example('x509/example-device.cert.pem')}, keyFile: ${example('x509/example-device.key.pem')}, serveAs: hsm}\n`, /^attestation\.hsm .* is required with serveAs: hsm$/],
+    ['an unreadable key file', `${base}attestation: {type: symmetricKey, keyFile: /nonexistent/k}\n`, /^attestation\.keyFile \/nonexistent\/k does not exist$/],
+    ['x509 with a non-PEM certificate', `${base}attestation: {type: x509, certFile: ${example('x509/README.md')}, keyFile: ${privateExample('x509/example-device.key.pem')}}\n`, /^attestation\.certFile must hold a PEM certificate$/],
+    ['hsm serving without references', `${base}attestation: {type: x509, certFile: ${example('x509/example-device.cert.pem')}, keyFile: ${privateExample('x509/example-device.key.pem')}, serveAs: hsm}\n`, /^attestation\.hsm .* is required with serveAs: hsm$/],
     ['a hook through a shell string', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\nreprovisionHooks: [{argv: ["rm -rf /tmp/x"]}]\n`, /^reprovisionHooks\[0\]\.argv must be a list of strings starting with an absolute program path/],
     ['a bad timeout', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\nregistrationTimeoutMs: soon\n`, /^registrationTimeoutMs must be a positive whole number$/],
     ['invalid YAML', `${base}attestation: [\n`, /^not valid YAML\/JSON/],
@@ -120,6 +122,68 @@ describe('DPS settings', () => {
       assert.ok(!message.includes(GROUP_KEY), 'the message quotes the key');
     });
   }
+});
+
+describe('DPS settings: trust in the files', () => {
+  const base = 'idScope: s\nregistrationId: r\n';
+  const NOBODY = 65534;
+
+  function loadError(file: string): string {
+    try {
+      loadDpsSettings(file);
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(!err.message.includes(GROUP_KEY), 'the message quotes the key');
+      return err.message;
+    }
+    assert.fail('expected a ConfigError');
+  }
+
+  it('refuses a key file others can read (it was read at any mode)', () => {
+    const dir = tempDir();
+    const key = write(dir, 'group.key', `${GROUP_KEY}\n`);
+    chmodSync(key, 0o644);
+    const file = write(dir, 'dps.yaml', `${base}attestation: {type: symmetricKey, keyFile: group.key}\n`);
+    assert.equal(loadError(file), `DPS settings ${file}: attestation.keyFile ${key} has owner root and mode 0644 (readable by others); fix: chmod o-r ${key} (or run with --insecure-permissions)`);
+    chmodSync(key, 0o640);
+    assert.equal(loadDpsSettings(file).attestation.type, 'symmetric-key', 'group read is fine (root:xprov 0640)');
+  });
+
+  it('refuses settings holding the key inline that others can read, unless insecure (with a warning)', () => {
+    const file = write(tempDir(), 'dps.yaml', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\n`);
+    chmodSync(file, 0o644);
+    assert.equal(
+      loadError(file),
+      `DPS settings ${file} holds attestation.key inline but has mode 0644 (readable by others); fix: chmod o-r ${file}, or move the key to a keyFile (or run with --insecure-permissions)`,
+    );
+    const warnings: string[] = [];
+    assert.equal(loadDpsSettings(file, { insecurePermissions: true, warn: (w) => warnings.push(w) }).attestation.type, 'symmetric-key');
+    assert.deepEqual(warnings, [`DPS settings ${file} holds attestation.key inline but has mode 0644 (readable by others); fix: chmod o-r ${file}, or move the key to a keyFile; read anyway (--insecure-permissions)`]);
+    chmodSync(file, 0o640);
+    assert.equal(loadDpsSettings(file).attestation.type, 'symmetric-key');
+  });
+
+  it('allows settings without an inline key, and certificates, to be readable by others', () => {
+    const dir = tempDir();
+    write(dir, 'group.key', `${GROUP_KEY}\n`);
+    const file = write(dir, 'dps.yaml', `${base}attestation: {type: symmetricKey, keyFile: group.key}\n`);
+    chmodSync(file, 0o644);
+    assert.equal(loadDpsSettings(file).attestation.type, 'symmetric-key');
+  });
+
+  it('refuses settings owned by nobody, and a CA file in a directory others can write', () => {
+    const dir = tempDir();
+    const file = write(dir, 'dps.yaml', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\n`);
+    chownSync(file, NOBODY, NOBODY);
+    assert.equal(loadError(file), `DPS settings ${file} has owner nobody (uid ${NOBODY}) and mode 0600 (not owned by root); fix: chown root ${file} (or run with --insecure-permissions)`);
+    chownSync(file, 0, 0);
+    const open = path.join(dir, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const ca = write(open, 'ca.pem', readFileSync(example('x509/example-device.cert.pem'), 'utf8'));
+    writeFileSync(file, `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\ntrustedCaFile: ${ca}\n`);
+    assert.match(loadError(file), new RegExp(`^DPS settings ${file}: trustedCaFile ${ca} is not trusted: directory ${open} has owner root and mode 0777 .*; fix: chmod g-w,o-w ${open} \\(or run with --insecure-permissions\\)$`));
+  });
 });
 
 describe('DPS settings examples (examples/dps)', () => {
@@ -137,7 +201,7 @@ describe('DPS settings examples (examples/dps)', () => {
   };
   for (const name of ['individual-symmetric-key.yaml', 'group-symmetric-key.yaml', 'x509.yaml']) {
     it(`${name} is valid`, () => {
-      const settings = loadDpsSettings(example(`dps/${name}`), read);
+      const settings = loadDpsSettings(example(`dps/${name}`), { readFile: read });
       assert.equal(settings.stateDir, '/var/lib/xprov');
       assert.equal(settings.endpoint, DEFAULT_DPS_ENDPOINT);
     });

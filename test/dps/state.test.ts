@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RegistrationState, type SavedRegistration } from '../../src/dps/state.js';
+import { ConfigError } from '../../src/config/config-error.js';
+import { makeFifo, settlesWithin } from '../support/fifo.js';
 import { tempDir } from '../support/tmp.js';
 
 function saved(hub: string): SavedRegistration {
@@ -13,6 +15,29 @@ function saved(hub: string): SavedRegistration {
 }
 
 describe('DPS registration state', () => {
+  it('refuses a state directory others can write, or a state file owned by nobody (either could be forged)', async () => {
+    const dir = tempDir();
+    await new RegistrationState(dir).save(saved('hub-a'));
+    chmodSync(dir, 0o777);
+    const state = new RegistrationState(dir);
+    await assert.rejects(state.load(), (err: unknown) => err instanceof ConfigError && err.message === `DPS state directory ${dir} has owner root and mode 0777 (writable by group, writable by others); fix: chmod g-w,o-w ${dir} (or run with --insecure-permissions)`);
+    await assert.rejects(state.save(saved('hub-b')), /DPS state directory .* writable by others/);
+    const warnings: string[] = [];
+    assert.equal(((await new RegistrationState(dir, { insecurePermissions: true, warn: (w) => warnings.push(w) }).load()) as { kind: string }).kind, 'ok');
+    assert.match(warnings[0] ?? '', /^DPS state directory .*; used anyway \(--insecure-permissions\)$/);
+    chmodSync(dir, 0o700);
+    chownSync(state.file, 65534, 65534);
+    await assert.rejects(state.load(), (err: unknown) => err instanceof ConfigError && /^DPS state file .* has owner nobody \(uid 65534\) and mode 0600 \(not owned by root\); fix: chown root /.test(err.message));
+  });
+
+  it('refuses a FIFO as state file at once', async function () {
+    this.timeout(5000);
+    const dir = tempDir();
+    const state = new RegistrationState(dir);
+    makeFifo(state.file);
+    await assert.rejects(settlesWithin(state.load(), 1000, state.file), /DPS state file .* is a FIFO \(named pipe\), not a regular file$/);
+  });
+
   it('finds nothing in a fresh directory, then loads what it saved (mode 0600)', async () => {
     const state = new RegistrationState(path.join(tempDir(), 'state'));
     assert.deepEqual(await state.load(), { kind: 'none' });

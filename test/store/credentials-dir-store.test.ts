@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SecretsAdapter } from '../../src/store/adapter.js';
 import { CredentialsDirStore } from '../../src/store/credentials-dir-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { TestCa } from '../support/certs.js';
+import { makeFifo, settlesWithin } from '../support/fifo.js';
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';
 import { eventually } from '../support/eventually.js';
@@ -13,6 +14,8 @@ import { tempDir } from '../support/tmp.js';
 
 const KEY = Buffer.from('credentials-dir-test-key-not-a-secret').toString('base64');
 registerSecret(KEY);
+/** The unprivileged user the attacks are made as (tests run as root, as CI does). */
+const NOBODY = 65534;
 
 /** Writes one credential file the way systemd does: owner-only, with a trailing newline (echo). */
 function put(dir: string, name: string, value: string, mode = 0o400): void {
@@ -114,13 +117,55 @@ describe('credentials-directory store', () => {
     const keyFile = path.join(dir, 'key');
     assert.equal(
       await unavailable(store),
-      `no valid provisioning information: store ${dir}: ${keyFile} has mode 0444 (readable by others); fix: chmod o-r ${keyFile} (or run with --insecure-permissions)`,
+      `no valid provisioning information: store ${dir}: ${keyFile} has owner root and mode 0444 (readable by others); fix: chmod o-r ${keyFile} (or run with --insecure-permissions)`,
     );
     await store.close();
     const { log, lines } = captureLog();
     store = await CredentialsDirStore.open(dir, log, { watch: false, insecurePermissions: true });
     assert.equal((await store.getProvisioningInfo()).credentials.key, KEY);
-    assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /key has mode 0444 \(readable by others\).*served anyway/);
+    assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /key has owner root and mode 0444 \(readable by others\).*served anyway/);
+  });
+
+  it('refuses a directory others can write, or owned by nobody, unless told otherwise', async () => {
+    symmetricDir(dir);
+    chmodSync(dir, 0o733);
+    store = await CredentialsDirStore.open(dir, captureLog().log, { watch: false });
+    assert.equal(
+      await unavailable(store),
+      `no valid provisioning information: store ${dir}: ${dir} has owner root and mode 0733 (writable by group, writable by others); fix: chmod g-w,o-w ${dir} (or run with --insecure-permissions)`,
+    );
+    await store.close();
+    chmodSync(dir, 0o700);
+    chownSync(dir, NOBODY, NOBODY);
+    store = await CredentialsDirStore.open(dir, captureLog().log, { watch: false });
+    assert.match(await unavailable(store), /has owner nobody \(uid 65534\) and mode 0700 \(not owned by root\); fix: chown root /);
+    await store.close();
+    const { log, lines } = captureLog();
+    store = await CredentialsDirStore.open(dir, log, { watch: false, insecurePermissions: true });
+    assert.equal((await store.getProvisioningInfo()).credentials.key, KEY);
+    assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /has owner nobody .*served anyway/);
+  });
+
+  it("refuses a credential file owned by nobody, or a root-owned link to one", async () => {
+    symmetricDir(dir);
+    const theirs = path.join(tempDir(), 'hub');
+    writeFileSync(theirs, 'evil.azure-devices.net\n', { mode: 0o600 });
+    chownSync(theirs, NOBODY, NOBODY);
+    rmSync(path.join(dir, 'hubName'));
+    symlinkSync(theirs, path.join(dir, 'hubName'));
+    store = await CredentialsDirStore.open(dir, captureLog().log, { watch: false });
+    assert.match(await unavailable(store), new RegExp(`hubName is not trusted: file ${theirs} has owner nobody .*; fix: chown root ${theirs} \\(or run`));
+  });
+
+  it('refuses a FIFO at a credential file at once, and never blocks on it', async function () {
+    this.timeout(5000);
+    symmetricDir(dir);
+    const fifo = path.join(dir, 'deviceId');
+    rmSync(fifo);
+    makeFifo(fifo);
+    store = await settlesWithin(CredentialsDirStore.open(dir, captureLog().log), 1000, fifo);
+    assert.match(await unavailable(store), new RegExp(`${fifo} is a FIFO \\(named pipe\\), not a regular file$`));
+    await assert.rejects(settlesWithin(store.reprovision(), 1000, fifo), /is a FIFO/);
   });
 
   it('picks up a changed file without a restart', async () => {

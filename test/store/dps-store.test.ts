@@ -5,11 +5,13 @@
  * documented test vector) and X.509.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
 import { StoreUnavailableError } from '../../src/errors.js';
+import { ConfigError } from '../../src/config/config-error.js';
 import { DpsStore } from '../../src/store/dps-store.js';
 import { parseLikeDaemon } from '../support/daemon-client.js';
 import { TestCa } from '../support/certs.js';
@@ -25,6 +27,15 @@ const VECTOR_REGISTRATION_ID = 'sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6';
 const VECTOR_DEVICE_KEY = 'Jsm0lyGpjaVYVP2g3FnmnmG9dI/9qU24wNoykUmermc=';
 registerSecret(DEVICE_KEY);
 registerSecret(VECTOR_GROUP_KEY);
+
+/** A state file as another local user can forge it: the format and its checksum are no secret. */
+function forgedState(endpoint: string, idScope: string): string {
+  const identity = { endpoint, idScope, registrationId: 'dev-1' };
+  const result = { assignedHub: 'evil.azure-devices.net', deviceId: 'dev-1', status: 'assigned' };
+  const registeredAt = new Date().toISOString();
+  const sha256 = createHash('sha256').update(JSON.stringify([identity, result, registeredAt])).digest('hex');
+  return JSON.stringify({ format: 1, identity, result, registeredAt, sha256 });
+}
 
 async function unavailable(promise: Promise<unknown>): Promise<string> {
   try {
@@ -56,6 +67,8 @@ describe('DPS store', () => {
         retryMaxDelayMs: 50,
         ...settings,
       }),
+      // Holding the key inline: xprov refuses it readable by others.
+      { mode: 0o600 },
     );
     const store = await DpsStore.open(file, captureLog().log);
     stores.push(store);
@@ -241,6 +254,16 @@ describe('DPS store', () => {
     await eventually(async () => assert.equal((await second.getProvisioningInfo()).hubName, 'hub-b.azure-devices.net'));
   });
 
+  it('never serves a state forged in a stateDir others can write with the real key: refuses to open', async () => {
+    const stateDir = path.join(dir, 'state');
+    mkdirSync(stateDir, { mode: 0o777 });
+    chmodSync(stateDir, 0o777);
+    // What another local user can write there: a state for their hub, checksum and all.
+    writeFileSync(path.join(stateDir, 'dps-registration.json'), forgedState(dps.host, dps.idScope), { mode: 0o600 });
+    await assert.rejects(open(individual), (err: unknown) => err instanceof ConfigError && err.message.startsWith(`DPS state directory ${stateDir} has owner root and mode 0777`));
+    assert.equal(dps.registrationCount('dev-1'), 0);
+  });
+
   it('derives the group device key as documented and serves only the derived key', async () => {
     dps.addGroupEnrollment({ enrollmentGroupId: 'vector-group', attestation: { type: 'symmetricKey', primaryKey: VECTOR_GROUP_KEY }, hub: 'hub-g.azure-devices.net' });
     const store = await open({ registrationId: VECTOR_REGISTRATION_ID, attestation: { type: 'symmetricKey', enrollment: 'group', key: VECTOR_GROUP_KEY } });
@@ -258,7 +281,7 @@ describe('DPS store', () => {
     const certFile = path.join(dir, 'device-chain.pem');
     const keyFile = path.join(dir, 'device.key.pem');
     writeFileSync(certFile, device.certPem + (device.chainPem ?? ''));
-    writeFileSync(keyFile, device.keyPem);
+    writeFileSync(keyFile, device.keyPem, { mode: 0o600 });
     const store = await open({ registrationId: 'x509-dev', attestation: { type: 'x509', certFile, keyFile } });
     const info = await eventually(() => store.getProvisioningInfo());
     const daemon = parseLikeDaemon(Buffer.from(JSON.stringify(info)));
@@ -281,7 +304,7 @@ describe('DPS store', () => {
     const keyFile = path.join(dir, 'device.key');
     const valid = ca.issue({ cn: 'expiry-dev', fromDays: -1, toDays: 10 });
     writeFileSync(certFile, valid.certPem);
-    writeFileSync(keyFile, valid.keyPem);
+    writeFileSync(keyFile, valid.keyPem, { mode: 0o600 });
     const settings = { registrationId: 'expiry-dev', attestation: { type: 'x509', certFile, keyFile } };
     const first = await open(settings);
     assert.equal((await eventually(() => first.getProvisioningInfo())).hubName, 'hub-e.azure-devices.net');
@@ -289,7 +312,7 @@ describe('DPS store', () => {
     // Later the certificate on disk has expired; the saved assignment must not be served with it.
     const expired = ca.issue({ cn: 'expiry-dev', fromDays: -30, toDays: -2 });
     writeFileSync(certFile, expired.certPem);
-    writeFileSync(keyFile, expired.keyPem);
+    writeFileSync(keyFile, expired.keyPem, { mode: 0o600 });
     const second = await open(settings);
     assert.match(await unavailable(second.getProvisioningInfo()), /^DPS store expiry-dev: .*expired on /);
   });

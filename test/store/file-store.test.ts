@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { FileStore, MAX_STORE_BYTES } from '../../src/store/file-store.js';
 import { TestCa, type TestIdentity } from '../support/certs.js';
+import { makeFifo, settlesWithin } from '../support/fifo.js';
 import { captureLog } from '../support/log-capture.js';
 import { unavailable } from '../support/store-checks.js';
 import { eventually } from '../support/eventually.js';
 import { tempDir } from '../support/tmp.js';
 
 const KEY = Buffer.from('file-store-test-key-not-a-secret').toString('base64');
+/** The unprivileged user the attacks are made as (tests run as root, as CI does). */
+const NOBODY = 65534;
 
 /** Writes a store file as xprov requires it: not readable by others (new files only). */
 function write(file: string, text: string | Buffer): void {
@@ -102,7 +105,7 @@ describe('file store', () => {
   it('refuses a directory and an oversized file without reading them', async () => {
     mkdirSync(file);
     store = await FileStore.open(file, captureLog().log);
-    assert.match(await unavailable(store), /is a directory, not a file$|is not a regular file$/);
+    assert.match(await unavailable(store), /: is a directory, not a regular file$/);
     await store.close();
     const big = path.join(dir, 'big.json');
     write(big, Buffer.alloc(MAX_STORE_BYTES + 1, 0x20));
@@ -136,9 +139,9 @@ describe('file store', () => {
 
   describe('permissions', () => {
     const cases: [number, string][] = [
-      [0o644, `has mode 0644 (readable by others); fix: chmod o-r FILE (or run with --insecure-permissions)`],
-      [0o620, `has mode 0620 (writable by group); fix: chmod g-w FILE (or run with --insecure-permissions)`],
-      [0o666, `has mode 0666 (readable by others, writable by group, writable by others); fix: chmod g-w,o-rw FILE (or run with --insecure-permissions)`],
+      [0o644, `has owner root and mode 0644 (readable by others); fix: chmod o-r FILE (or run with --insecure-permissions)`],
+      [0o620, `has owner root and mode 0620 (writable by group); fix: chmod g-w FILE (or run with --insecure-permissions)`],
+      [0o666, `has owner root and mode 0666 (readable by others, writable by group, writable by others); fix: chmod g-w,o-rw FILE (or run with --insecure-permissions)`],
     ];
     for (const [mode, expected] of cases) {
       it(`refuses a store file with mode 0${mode.toString(8)}, naming the bits and the fix`, async () => {
@@ -163,7 +166,7 @@ describe('file store', () => {
       store = await FileStore.open(file, log, { watch: false, insecurePermissions: true });
       assert.equal(await deviceIdOf(store), 'loose');
       assert.deepEqual(lines().filter((l) => l.msg === 'store warning').map((l) => l.warning), [
-        `store file has mode 0644 (readable by others); fix: chmod o-r ${file}; served anyway (--insecure-permissions)`,
+        `store file has owner root and mode 0644 (readable by others); fix: chmod o-r ${file}; served anyway (--insecure-permissions)`,
       ]);
     });
 
@@ -174,6 +177,76 @@ describe('file store', () => {
       assert.match(await unavailable(store), /readable by others/);
       chmodSync(file, 0o600);
       await eventually(async () => assert.equal(await deviceIdOf(store!), 'fixed-mode'));
+    });
+  });
+
+  describe('trust (who else could write what is served)', () => {
+    it('refuses a root-owned symbolic link to a 0600 file owned by nobody: that user would pick the hub', async () => {
+      const theirs = path.join(dir, 'theirs.json');
+      write(theirs, doc('nobodys-choice'));
+      chownSync(theirs, NOBODY, NOBODY);
+      symlinkSync(theirs, file);
+      store = await FileStore.open(file, captureLog().log, { watch: false });
+      assert.equal(
+        await unavailable(store),
+        `no valid provisioning information: store ${file}: is not trusted: file ${theirs} has owner nobody (uid ${NOBODY}) and mode 0600 (not owned by root); fix: chown root ${theirs} (or run with --insecure-permissions)`,
+      );
+    });
+
+    it('refuses a store in a directory others can write (they could swap it)', async () => {
+      const open = path.join(dir, 'open');
+      mkdirSync(open);
+      chmodSync(open, 0o777);
+      const inOpen = path.join(open, 'p.json');
+      write(inOpen, doc('swappable'));
+      store = await FileStore.open(inOpen, captureLog().log, { watch: false });
+      assert.match(await unavailable(store), new RegExp(`: is not trusted: directory ${open} has owner root and mode 0777 \\(writable by group, writable by others\\); fix: chmod g-w,o-w ${open} \\(or run`));
+    });
+
+    it('refuses a store whose directory is owned by nobody', async () => {
+      const theirs = path.join(dir, 'theirs');
+      mkdirSync(theirs, { mode: 0o755 });
+      chownSync(theirs, NOBODY, NOBODY);
+      const inTheirs = path.join(theirs, 'p.json');
+      write(inTheirs, doc('theirs'));
+      store = await FileStore.open(inTheirs, captureLog().log, { watch: false });
+      assert.match(await unavailable(store), new RegExp(`: is not trusted: directory ${theirs} has owner nobody \\(uid ${NOBODY}\\) and mode 0755 \\(not owned by root\\); fix: chown root ${theirs} `));
+    });
+
+    it('in a root-owned sticky directory (like /tmp): serves a root-owned store, refuses one owned by nobody', async () => {
+      const sticky = path.join(dir, 'tmp');
+      mkdirSync(sticky);
+      chmodSync(sticky, 0o1777);
+      const mine = path.join(sticky, 'root.json');
+      write(mine, doc('roots'));
+      store = await FileStore.open(mine, captureLog().log, { watch: false });
+      assert.equal(await deviceIdOf(store), 'roots');
+      await store.close();
+      const theirs = path.join(sticky, 'nobody.json');
+      write(theirs, doc('nobodys'));
+      chownSync(theirs, NOBODY, NOBODY);
+      store = await FileStore.open(theirs, captureLog().log, { watch: false });
+      assert.match(await unavailable(store), /: has owner nobody \(uid 65534\) and mode 0600 \(not owned by root\); fix: chown root /);
+    });
+
+    it('serves an untrusted store with --insecure-permissions, with the problem as a warning', async () => {
+      const theirs = path.join(dir, 'theirs.json');
+      write(theirs, doc('accepted'));
+      chownSync(theirs, NOBODY, NOBODY);
+      const { log, lines } = captureLog();
+      store = await FileStore.open(theirs, log, { watch: false, insecurePermissions: true });
+      assert.equal(await deviceIdOf(store), 'accepted');
+      assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /^store file has owner nobody .*; served anyway \(--insecure-permissions\)$/);
+    });
+
+    it('refuses a FIFO at the store path at once: loading, reprovision and close never block on it', async function () {
+      this.timeout(5000);
+      makeFifo(file);
+      store = await settlesWithin(FileStore.open(file, captureLog().log), 1000, file);
+      assert.match(await unavailable(store), /: is a FIFO \(named pipe\), not a regular file$/);
+      await assert.rejects(settlesWithin(store.reprovision(), 1000, file), /is a FIFO/);
+      await settlesWithin(store.close(), 1000, file);
+      store = undefined;
     });
   });
 
@@ -247,7 +320,7 @@ describe('file store', () => {
       assert.equal(await unavailable(store), `no valid provisioning information: store ${file}: credentials.identityPrivateKeyFile (${keyFile}) does not exist`);
       writeFileSync(keyFile, identity.keyPem, { mode: 0o644 });
       chmodSync(keyFile, 0o644);
-      await eventually(async () => assert.match(await unavailable(store!), /credentials\.identityPrivateKeyFile \(.*key\.pem\) has mode 0644 \(readable by others\); fix: chmod o-r /));
+      await eventually(async () => assert.match(await unavailable(store!), /credentials\.identityPrivateKeyFile \(.*key\.pem\) has owner root and mode 0644 \(readable by others\); fix: chmod o-r /));
       chmodSync(keyFile, 0o400);
       await eventually(async () => assert.equal(await servedCert(store!), identity.certPem));
     });

@@ -103,6 +103,22 @@ export function runXprov(args: readonly string[], options: RunOptions = {}): Xpr
   return proc;
 }
 
+/** The exit code of `proc` if it exits within `ms`; otherwise it is killed and the test fails (it hung). */
+export async function exitsWithin(proc: XprovProcess, ms: number): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      proc.child.kill('SIGKILL');
+      reject(new Error(`xprov still running after ${ms} ms (hung); stderr: ${proc.stderr()}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([proc.exited, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Starts `xprov serve ARGS...` and waits until it is serving. */
 export async function serveXprov(args: readonly string[], options: RunOptions = {}): Promise<XprovProcess> {
   const proc = runXprov(['serve', ...args], options);
