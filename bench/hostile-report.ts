@@ -1,4 +1,5 @@
 /** The printed table of the hostile-load part of `make bench` (bench/hostile.ts). */
+import os from 'node:os';
 import type { LoadTally } from './hostile-clients.js';
 import type { GoodRequests, HostileResults, HostileRun } from './hostile.js';
 
@@ -128,7 +129,8 @@ export function hostileReport(results: HostileResults): string {
     '',
     ...details,
     '',
-    `hostile part: ${results.durationS} s`,
+    `hostile part: ${results.durationS} s; load average before ${results.loadavg.start.map((l) => l.toFixed(2)).join(' ')}, ` +
+      `after ${results.loadavg.end.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPU(s)`,
   );
   return out.join('\n');
 }

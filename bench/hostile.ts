@@ -16,6 +16,7 @@
  * Everything runs over Unix sockets in the bench's temp dir (the production kind),
  * bounded in clients, bytes and time. Ratios compare figures of the same run only.
  */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -57,9 +58,12 @@ export interface HostileDeps {
 export const hostileSettings = {
   /** Untimed good requests first: the JIT and the first connections' costs are not the load's. */
   warmupRequests: 20,
-  idleSamples: 9,
-  /** Between good requests under load, so that the sampler is not a load of its own. */
-  sampleGapMs: 200,
+  idleSamples: 7,
+  /**
+   * Between good requests, with and without load alike: back-to-back requests run on
+   * warm caches and would make every load look slower than it is.
+   */
+  sampleGapMs: 100,
   /** At least this many good requests under load, however slow they are... */
   minLoadedSamples: 3,
   /** ...but never beyond the load's hold time plus this. */
@@ -176,6 +180,8 @@ export interface HostileResults {
   readonly scenarios: readonly { readonly id: string; readonly title: string; readonly load: string }[];
   readonly runs: readonly HostileRun[];
   readonly durationS: number;
+  /** The machine's load averages before and after: on a shared machine, how noisy the figures are. */
+  readonly loadavg: { readonly start: readonly number[]; readonly end: readonly number[] };
 }
 
 function median(sorted: readonly number[]): number {
@@ -241,6 +247,7 @@ async function runOne(scenario: Scenario, name: Name, deps: HostileDeps): Promis
     const idleSamples: Sample[] = [];
     for (let i = 0; i < s.idleSamples; i++) {
       idleSamples.push(await goodRequest(target, s.sampleTimeoutMs));
+      await sleep(s.sampleGapMs);
     }
     const rssBeforeKiB = statusKiB(server.pid, 'VmRSS');
     const read0 = ioBytes(server.pid, 'rchar');
@@ -288,6 +295,7 @@ async function runOne(scenario: Scenario, name: Name, deps: HostileDeps): Promis
 /** Runs every scenario on its servers, one at a time. */
 export async function measureHostile(deps: HostileDeps): Promise<HostileResults> {
   const t0 = performance.now();
+  const start = os.loadavg();
   const runs: HostileRun[] = [];
   for (const scenario of scenarios) {
     for (const name of scenario.servers) {
@@ -300,5 +308,6 @@ export async function measureHostile(deps: HostileDeps): Promise<HostileResults>
     scenarios: scenarios.map(({ id, title, load }) => ({ id, title, load })),
     runs,
     durationS: Math.round((performance.now() - t0) / 100) / 10,
+    loadavg: { start, end: os.loadavg() },
   };
 }
