@@ -274,7 +274,8 @@ async function runOne(scenario: Scenario, name: Name, deps: HostileDeps): Promis
       fdsLoaded,
       tally,
       finding,
-      serverProblem: ended === undefined ? undefined : `${ended} under the load; stderr: ${server.stderr().slice(-300)}`,
+      serverProblem:
+        ended === undefined ? undefined : `${ended} under the load; stderr: ${server.stderr().trim().split('\n').slice(-3).join(' | ')}`,
     };
     if (ended !== undefined) {
       return run;
