@@ -1,6 +1,6 @@
 /** The printed table of the hostile-load part of `make bench` (bench/hostile.ts). */
 import os from 'node:os';
-import type { LoadTally } from './hostile-clients.js';
+import type { LoadTally } from './hostile-net.js';
 import type { GoodRequests, HostileResults, HostileRun } from './hostile.js';
 
 const ms = (v: number): string => (Number.isNaN(v) ? '-' : v >= 100 ? `${Math.round(v)} ms` : `${v.toFixed(2)} ms`);

@@ -8,14 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import path from 'node:path';
-import {
-  type Target,
-  expectContinue,
-  goodPath,
-  hostileQueryPath,
-  nodeMaxHeaderBytes,
-  pipelinedRequests,
-} from '../../bench/hostile-clients.js';
+import { expectContinue, hostileQueryPath, pipelinedRequests } from '../../bench/hostile-clients.js';
+import { type Target, goodPath, nodeMaxHeaderBytes } from '../../bench/hostile-net.js';
 import { hostileSettings, summarizeSamples } from '../../bench/hostile.js';
 import { ioBytes, openFds, parseIoBytes, parseStatusKiB, statusKiB } from '../../bench/proc-status.js';
 import { eventually } from '../support/eventually.js';
