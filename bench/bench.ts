@@ -17,7 +17,10 @@
  * targets, and writes everything to build/bench/results.json. A MISS is a finding,
  * not a failure: the exit code is nonzero only when something could not be run.
  *
- *   node build/bench/bench.js
+ * Then the hostile loads of bench/hostile.ts: RSS and a good request's latency under
+ * each (--only-hostile runs those alone).
+ *
+ *   node build/bench/bench.js [--only-hostile]
  */
 import autocannon from 'autocannon';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -29,6 +32,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { type HostileDeps, measureHostile } from './hostile.js';
+import { hostileReport } from './hostile-report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -766,7 +771,25 @@ function report(
   return { text: out.join('\n'), checks };
 }
 
+/** Fresh servers for bench/hostile.ts, started as every other here, on Unix sockets. */
+function hostileDeps(dir: string, reference: Reference): HostileDeps {
+  return {
+    progress,
+    async start(name) {
+      const server = startServer(name, await newEndpoint('unix', dir, name), reference);
+      try {
+        requireSameBytes(server, (await firstAnswer(server, performance.now())).answer, reference);
+      } catch (err) {
+        server.kill();
+        throw err;
+      }
+      return server;
+    },
+  };
+}
+
 async function main(): Promise<void> {
+  const onlyHostile = process.argv.includes('--only-hostile');
   for (const file of [bundle, bareServer]) {
     if (!existsSync(file)) {
       throw new Error(`${path.relative(repoRoot, file)} is missing; run \`make build\` first`);
@@ -783,10 +806,11 @@ async function main(): Promise<void> {
   progress('fetching the reference answer from xprov');
   const reference = await fetchReference(dir);
   // Unix first: it is the production kind, measured while the machine is freshest.
-  const unix = await measureKind('unix', dir, reference);
-  const tcp = await measureKind('tcp', dir, reference);
-  const all: Record<Kind, KindResults> = { unix, tcp };
-  const { text, checks } = report(all, reference, loadavgStart);
+  const all: Record<Kind, KindResults> | undefined = onlyHostile
+    ? undefined
+    : { unix: await measureKind('unix', dir, reference), tcp: await measureKind('tcp', dir, reference) };
+  const hostile = await measureHostile(hostileDeps(dir, reference));
+  const { text, checks } = all === undefined ? { text: undefined, checks: [] } : report(all, reference, loadavgStart);
   writeFileSync(
     resultsFile,
     `${JSON.stringify(
@@ -802,12 +826,13 @@ async function main(): Promise<void> {
         reference: { contentType: reference.contentType, bytes: reference.body.length },
         results: all,
         checks,
+        hostile,
       },
       null,
       2,
     )}\n`,
   );
-  process.stdout.write(`\n${text}\n`);
+  process.stdout.write(`\n${text === undefined ? '' : `${text}\n\n`}${hostileReport(hostile)}\n`);
   progress(`done in ${Math.round((performance.now() - t0) / 1000)} s`);
 }
 
