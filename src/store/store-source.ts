@@ -44,8 +44,14 @@ export type LoadOutcome =
   | ({ readonly ok: true; readonly watch: readonly string[] } & Servable)
   | { readonly ok: false; readonly problems: readonly string[]; readonly watch: readonly string[] };
 
+/** Options of loadSource. */
+export interface LoadOptions {
+  /** The time certificates are checked against (epoch ms); now by default. */
+  readonly now?: number;
+}
+
 /** Reads `source` and decides what it would serve now; never throws. */
-export async function loadSource(source: StoreSource): Promise<LoadOutcome> {
+export async function loadSource(source: StoreSource, options: LoadOptions = {}): Promise<LoadOutcome> {
   const read = await source.read();
   if (!read.ok) {
     return read;
@@ -54,7 +60,11 @@ export async function loadSource(source: StoreSource): Promise<LoadOutcome> {
   if (!checked.ok) {
     return { ok: false, problems: checked.problems, watch: read.watch };
   }
-  const resolved = await resolveStoreDocument(checked.doc, { baseDir: source.baseDir, insecurePermissions: source.insecurePermissions });
+  const resolved = await resolveStoreDocument(checked.doc, {
+    baseDir: source.baseDir,
+    insecurePermissions: source.insecurePermissions,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const watch = [...read.watch, ...resolved.files];
   if (!resolved.ok) {
     return { ok: false, problems: resolved.problems, watch };
