@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadDpsSettings } from '../../src/dps/settings.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { runCommand } from '../support/cli-run.js';
 import { API_VERSION_QUERY, daemonRequest } from '../support/daemon-client.js';
@@ -113,5 +114,17 @@ describe('no value from a store reaches a message', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('DPS settings name an unknown setting only when it looks like one', () => {
+    const file = path.join(tempDir(), 'dps.yaml');
+    writeFileSync(file, `{idScope: 0ne00000000, registrationId: dev1, attestation: {type: symmetricKey}, key:${SECRET}}\n`, { mode: 0o600 });
+    assert.throws(
+      () => loadDpsSettings(file),
+      (err: Error) => {
+        assertNoSecret(err.message, 'the settings error');
+        return /: unknown setting \(not shown: 48 characters\) \(known: /.test(err.message);
+      },
+    );
   });
 });
