@@ -107,6 +107,16 @@ describe('no value from a store reaches a message', () => {
     });
   }
 
+  it('xprov store show does not show what a misspelt field holds, however short', async () => {
+    const pin = 'short-pin-0000000';
+    const file = writeStore(`${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  kye: ${pin}\nstatuss: ${pin}\n`);
+    const show = await runCommand(['store', 'show', '--store', file]);
+    assert.equal(show.code, 0);
+    assert.equal(show.stdout.includes(pin), false, show.stdout);
+    assert.match(show.stdout, /^ {2}kye: "<not shown: not a known field>"$/m);
+    assert.match(show.stdout, /^statuss: "<not shown: not a known field>"$/m);
+  });
+
   it('still names a misspelt field that looks like one, with its position', async () => {
     const store = await FileStore.open(writeStore(`${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  kye: ${SECRET}\n`), captureLog().log, { watch: false });
     try {
