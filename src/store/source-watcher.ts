@@ -30,6 +30,8 @@ export class SourceWatcher {
   readonly #debouncer: Debouncer;
   readonly #watchers = new Map<string, FSWatcher>();
   readonly #polled = new Set<string>();
+  /** Directories that could not be watched: polled instead, and not tried again. */
+  readonly #unwatchable = new Set<string>();
   #targets: WatchTargets = new Map();
   #closed = false;
 
@@ -57,9 +59,10 @@ export class SourceWatcher {
     }
     let added = false;
     for (const dir of targets.keys()) {
-      if (!this.#watchers.has(dir)) {
-        this.#watchDir(dir, files);
-        added = true;
+      if (this.#unwatchable.has(dir)) {
+        this.#poll(files);
+      } else if (!this.#watchers.has(dir)) {
+        added = this.#watchDir(dir, files) || added;
       }
     }
     if (added && !first) {
@@ -81,6 +84,7 @@ export class SourceWatcher {
       unwatchFile(file);
     }
     this.#polled.clear();
+    this.#unwatchable.clear();
   }
 
   /** True when an event for `name` in `dir` may change what is read. */
@@ -90,7 +94,8 @@ export class SourceWatcher {
     return name === null || this.#targets.get(dir)?.has(name.toString()) === true || name.toString() === path.basename(dir);
   }
 
-  #watchDir(dir: string, files: readonly string[]): void {
+  /** Watches `dir`, or polls `files` when it cannot be watched; true when the watch is set. */
+  #watchDir(dir: string, files: readonly string[]): boolean {
     try {
       const watcher = watch(dir, { persistent: false }, (_event, name) => {
         if (this.#relevant(dir, name)) {
@@ -103,12 +108,16 @@ export class SourceWatcher {
         if (this.#watchers.get(dir) === watcher) {
           this.#watchers.delete(dir);
         }
+        this.#unwatchable.add(dir);
         this.#poll(files);
       });
       this.#watchers.set(dir, watcher);
+      return true;
     } catch (err) {
       this.#log.warn({ dir, error: describeReadError(err) }, 'cannot watch a store directory; polling its files instead');
+      this.#unwatchable.add(dir);
       this.#poll(files);
+      return false;
     }
   }
 

@@ -36,15 +36,15 @@ async function follow(file: string, targets: Map<string, Set<string>>): Promise<
     let relinked = false;
     for (const [index, name] of parts.entries()) {
       const entry = path.join(dir, name);
-      let isLink: boolean;
+      let stat;
       try {
-        isLink = (await lstat(entry)).isSymbolicLink();
+        stat = await lstat(entry);
       } catch {
         // Missing (or unreadable): wait for this entry to appear or change.
         add(targets, dir, name);
         return;
       }
-      if (isLink) {
+      if (stat.isSymbolicLink()) {
         add(targets, dir, name);
         let target: string;
         try {
@@ -56,7 +56,8 @@ async function follow(file: string, targets: Map<string, Set<string>>): Promise<
         relinked = true;
         break;
       }
-      if (index === parts.length - 1) {
+      if (index === parts.length - 1 || !stat.isDirectory()) {
+        // The end, or a file where a directory should be: only its replacement matters.
         add(targets, dir, name);
         return;
       }

@@ -25,6 +25,11 @@ describe('watch targets: the directory entries a store depends on', () => {
     assert.deepEqual(await targetsOf([path.join(dir, 'later', 'store.yaml')]), [[dir, ['later']]]);
   });
 
+  it('are a file standing where a directory should be', async () => {
+    writeFileSync(path.join(dir, 'not-a-dir'), '');
+    assert.deepEqual(await targetsOf([path.join(dir, 'not-a-dir', 'store.yaml')]), [[dir, ['not-a-dir']]]);
+  });
+
   it("are every symlink on the way and the final file: a Kubernetes secret volume's layout", async () => {
     mkdirSync(path.join(dir, '..2024_01'));
     writeFileSync(path.join(dir, '..2024_01', 'key'), '');
