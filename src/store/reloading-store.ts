@@ -25,6 +25,9 @@ import { SYSTEM_TIMERS, type Timers } from './debounce.js';
 import { SourceWatcher } from './source-watcher.js';
 import { type LoadOutcome, type StoreSource, loadSource } from './store-source.js';
 
+/** At most this many different problems are logged while a store stays invalid (one rewritten without end has ever new ones). */
+const MAX_LOGGED_PROBLEMS = 16;
+
 /** Options of a reloading store. */
 export interface ReloadOptions {
   /** Watch the source for changes (default true). Off for one-shot readers. */
@@ -42,8 +45,8 @@ export class ReloadingStore implements SecretsAdapter {
   #validity: ValidityWindow | undefined;
   #expiryWarned = false;
   #problem = 'not loaded yet';
-  /** The problem last logged, so that the same one is logged once, not at every reload. */
-  #loggedProblem: string | undefined;
+  /** The problems logged since the store was last valid: each is logged once, not at every reload. */
+  readonly #loggedProblems = new Set<string>();
   #queue: Promise<LoadOutcome> = Promise.resolve({ ok: false, problems: ['not loaded yet'], watch: [] });
   #timers: Timers = SYSTEM_TIMERS;
   #watcher: SourceWatcher | undefined;
@@ -111,23 +114,32 @@ export class ReloadingStore implements SecretsAdapter {
       await this.#watcher.update(outcome.watch);
     }
     if (outcome.ok) {
-      this.#loggedProblem = undefined;
+      this.#loggedProblems.clear();
       this.#serve(outcome, reason);
       return outcome;
     }
     this.#problem = outcome.problems.join('; ');
-    if (this.#problem === this.#loggedProblem) {
-      // Said already; whatever made us look again (an event, a retry) changed nothing.
-      this.#log.debug({ reason }, 'store still not valid, for the same reason');
-      return outcome;
+    this.#warnOnce(reason);
+    return outcome;
+  }
+
+  /** Logs the current problem unless it was logged already since the store was last valid. */
+  #warnOnce(reason: string): void {
+    if (this.#loggedProblems.has(this.#problem) || this.#loggedProblems.size > MAX_LOGGED_PROBLEMS) {
+      // Said already (or said enough); whatever made us look again changed nothing new.
+      this.#log.debug({ reason, problem: this.#problem }, 'store still not valid');
+      return;
     }
-    this.#loggedProblem = this.#problem;
+    this.#loggedProblems.add(this.#problem);
+    if (this.#loggedProblems.size > MAX_LOGGED_PROBLEMS) {
+      this.#log.warn({ reason }, `store is still not valid, with more than ${MAX_LOGGED_PROBLEMS} different problems; further ones are logged at debug level until it is valid`);
+      return;
+    }
     if (this.#current !== undefined) {
       this.#log.warn({ reason, problem: this.#problem }, 'store is not valid now; still serving its last valid content');
     } else {
       this.#log.warn({ reason, problem: this.#problem }, 'store is not valid; answering 503 until it is fixed');
     }
-    return outcome;
   }
 
   #serve(outcome: Extract<LoadOutcome, { ok: true }>, reason: string): void {

@@ -145,6 +145,21 @@ describe('watching a store', () => {
   });
 
   describe('warnings of an invalid store', () => {
+    it('are bounded for a store rewritten with ever new problems: 16, then one line saying so', async () => {
+      const file = path.join(dir, 'provisioning.json');
+      writeFileSync(file, '{', { mode: 0o600 });
+      const { log, lines } = captureLog();
+      const store = await FileStore.open(file, log, { watch: false, timers });
+      stores.push(store);
+      for (let i = 1; i <= 40; i++) {
+        writeFileSync(file, `${' '.repeat(i)}{`);
+        await store.reload('change');
+      }
+      const warnings = lines().filter((l) => l.level === 40);
+      assert.equal(warnings.length, 17);
+      assert.match(String(warnings[16]?.msg), /more than 16 different problems; further ones are logged at debug level until it is valid$/);
+    });
+
     it('logs the same problem once, a new problem once more, and the first again after a recovery', async () => {
       const file = path.join(dir, 'provisioning.json');
       writeFileSync(file, doc('good'), { mode: 0o600 });
@@ -161,6 +176,11 @@ describe('watching a store', () => {
       for (let i = 0; i < 5; i++) await store.reload('change');
       assert.equal(problems().length, 2);
       assert.match(String(problems()[1]), /deviceId is required/);
+
+      // Back to the first problem: said already, not again.
+      writeFileSync(file, '{');
+      await store.reload('change');
+      assert.equal(problems().length, 2);
 
       writeFileSync(file, doc('good-again'));
       await store.reload('change');
