@@ -4,7 +4,8 @@
  * references. The new content is written to a temporary file next to the store file
  * (owner-only), checked there exactly as `xprov serve` would load it, and only then
  * renamed into place (store/atomic-write.ts), with the previous file kept as
- * `NAME.bak`. A refused document replaces nothing.
+ * `NAME.bak` (unless --no-backup). A refused document replaces nothing. Temporary
+ * files a killed `store set` left behind are removed first (atomic-write.ts says which).
  *
  * The new file is 0600; a file it replaces keeps its owner and group, and its group
  * read bit (so the shipped root:xprov 0640 keeps working). Secrets are best read from
@@ -28,7 +29,7 @@ import { TARGET_OPTIONS, TARGET_USAGE, storeTarget } from './store-target.js';
 import { UsageError, parseOrUsage } from './usage-error.js';
 
 /** Usage of `xprov store set`. */
-export const SET_USAGE = `usage: xprov store set [--store FILE | --config FILE] CREDENTIALS [--status S] [--substatus S]
+export const SET_USAGE = `usage: xprov store set [--store FILE | --config FILE] CREDENTIALS [--status S] [--substatus S] [--no-backup]
 
 Writes the store file atomically (temporary file, fsync, rename; mode 0600; the
 previous file kept as FILE.bak), after checking the new content as xprov serve would:
@@ -52,7 +53,9 @@ user can see in the process list.
 
 ${TARGET_USAGE}
   --status S, --substatus S
-      the registration status and substatus to report (optional)`;
+      the registration status and substatus to report (optional)
+  --no-backup
+      do not keep the previous file as FILE.bak (an existing FILE.bak is left as it is)`;
 
 const SET_OPTIONS = {
   ...TARGET_OPTIONS,
@@ -70,6 +73,7 @@ const SET_OPTIONS = {
   'private-key-ref': { type: 'string' },
   status: { type: 'string' },
   substatus: { type: 'string' },
+  'no-backup': { type: 'boolean' },
 } as const;
 
 type SetValues = { readonly [K in keyof typeof SET_OPTIONS]?: (typeof SET_OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -229,6 +233,7 @@ export async function storeSet(argv: readonly string[]): Promise<number> {
     const result = await writeFileAtomic(file, text, {
       // Group read survives a rewrite (root:xprov 0640); nothing else ever does.
       mode: 0o600 | ((previous?.mode ?? 0) & 0o040),
+      backup: values['no-backup'] !== true,
       ...(previous === undefined ? {} : { owner: { uid: previous.uid, gid: previous.gid } }),
       beforeReplace: async (temp) => {
         // The bytes about to be put in place, loaded as xprov serve will load them.
@@ -242,6 +247,9 @@ export async function storeSet(argv: readonly string[]): Promise<number> {
         }
       },
     });
+    for (const leftover of result.removedLeftovers ?? []) {
+      process.stderr.write(`xprov: removed ${leftover}, a temporary file left by a store set that was killed\n`);
+    }
     for (const warning of warnings) {
       process.stderr.write(`xprov: warning: ${warning}\n`);
     }

@@ -1,7 +1,9 @@
 /**
  * `xprov store show`: prints the store document (a store file, or the document a
  * credentials directory makes) as YAML with its secrets masked, followed by the
- * verdict `xprov store validate` would give, as comments.
+ * verdict `xprov store validate` would give, as comments. The values of unknown
+ * fields are not shown (a misspelt `kye:` holds the key), nor are names that may be
+ * values (maskJson).
  */
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
@@ -20,6 +22,23 @@ xprov serve would serve it. Exit code 1 when the store cannot be read at all.
 
 ${TARGET_USAGE}`;
 
+/** The fields of a store document (openapi/store.schema.yaml), top level and in `credentials`. */
+const FIELDS = new Set(['hubName', 'deviceId', 'credentials', 'status', 'substatus']);
+const CREDENTIAL_FIELDS = new Set(['authType', 'source', 'key', 'identityCert', 'identityPrivateKey', 'identityCertFile', 'identityPrivateKeyFile']);
+
+/** Marks what an unknown field holds as not shown: a misspelt `key` holds the key. */
+function hideUnknown(value: unknown, known: ReadonlySet<string>): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return value;
+  }
+  return Object.fromEntries(
+    Object.entries(value).map(([name, field]) => [
+      name,
+      !known.has(name) ? '<not shown: not a known field>' : name === 'credentials' ? hideUnknown(field, CREDENTIAL_FIELDS) : field,
+    ]),
+  );
+}
+
 /** Runs `xprov store show`; resolves with the exit code. */
 export async function storeShow(argv: readonly string[]): Promise<number> {
   const { values } = parseOrUsage(() => parseArgs({ args: [...argv], options: TARGET_OPTIONS, strict: true, allowPositionals: false }));
@@ -33,6 +52,6 @@ export async function storeShow(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const verdict = reportLines(source.label, await loadSource(source));
-  process.stdout.write(`# store ${source.label}, secrets masked\n${YAML.stringify(maskJson(read.value))}${verdict.map((l) => `# ${l}\n`).join('')}`);
+  process.stdout.write(`# store ${source.label}, secrets masked\n${YAML.stringify(maskJson(hideUnknown(read.value, FIELDS)))}${verdict.map((l) => `# ${l}\n`).join('')}`);
   return 0;
 }

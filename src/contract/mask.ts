@@ -10,11 +10,15 @@
  */
 import { createHash } from 'node:crypto';
 import { redactSecrets } from '../redact.js';
+import { isShownKey } from './schema-messages.js';
 
 /** Fields whose values are secret wherever they appear. */
 const SECRET_FIELDS = new Set(['key', 'identityCert', 'identityPrivateKey']);
 /** Fields whose (string) values are names and enums, shown as they are. */
 const PLAIN_FIELDS = new Set(['hubName', 'deviceId', 'status', 'substatus', 'authType', 'source']);
+
+/** Short names with digits (`x509`, `tpm2`): too short to be a secret worth the name. */
+const SHORT_NAME = /^[A-Za-z][A-Za-z0-9]{0,7}$/;
 
 /** `value` as `<masked: N chars, sha256 abcd1234>`. */
 export function maskSecret(value: string): string {
@@ -30,14 +34,25 @@ function maskField(name: string, value: unknown): unknown {
     return value === null || value === undefined ? value : '<masked>';
   }
   if (PLAIN_FIELDS.has(name) && typeof value === 'string') {
-    return value;
+    // A name with a space or line break is not a name: YAML folded a line below it
+    // (perhaps a secret) into it.
+    return /[\s\p{Cc}]/u.test(value) ? maskSecret(value) : value;
   }
   return maskJson(value);
 }
 
 /**
- * A copy of a JSON value with every secret field masked and every other free text
- * (unknown fields, error messages) passed through redactSecrets.
+ * A field name as shown: itself when it looks like one, else masked like a secret. A
+ * typo turns a value into a name (`key:SECRET`, a missing space, is one YAML key).
+ */
+export function maskKey(name: string): string {
+  return isShownKey(name) || SHORT_NAME.test(name) ? name : `<masked field name: ${maskSecret(name).slice('<masked: '.length)}`;
+}
+
+/**
+ * A copy of a JSON value with every secret field masked, every field name that may
+ * be a value masked (maskKey) and every other free text (unknown fields, error
+ * messages) passed through redactSecrets.
  */
 export function maskJson(value: unknown): unknown {
   if (typeof value === 'string') {
@@ -47,7 +62,7 @@ export function maskJson(value: unknown): unknown {
     return value.map((item) => maskJson(item));
   }
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, maskField(name, field)]));
+    return Object.fromEntries(Object.entries(value).map(([name, field]) => [maskKey(name), maskField(name, field)]));
   }
   return value;
 }

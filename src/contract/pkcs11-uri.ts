@@ -2,8 +2,10 @@
  * PKCS#11 URIs (RFC 7512), the usual form of the HSM references served with
  * `source: hsm`: `pkcs11:token=edge;object=device-id;type=cert`. Only the syntax is
  * checked; what the device's HSM library makes of a well-formed URI is its business.
- * Problems name the attribute, never its value (a URI may carry a PIN).
+ * Problems name the attribute, never its value (a URI may carry a PIN), and an
+ * attribute's name only when it looks like one (schema-messages.ts: isShownKey).
  */
+import { isShownKey } from './schema-messages.js';
 
 /** Attributes RFC 7512 defines for the path part; others must be vendor ones (`x-…`). */
 const PATH_ATTRIBUTES = new Set([
@@ -12,6 +14,8 @@ const PATH_ATTRIBUTES = new Set([
 ]);
 /** Attributes RFC 7512 defines for the query part. */
 const QUERY_ATTRIBUTES = new Set(['pin-source', 'pin-value', 'module-name', 'module-path']);
+/** The attributes whose values are names, not secrets: shown in descriptions. */
+export const PLAIN_ATTRIBUTES: ReadonlySet<string> = new Set([...PATH_ATTRIBUTES, 'pin-source', 'module-name', 'module-path']);
 /** Values of `type`. */
 export const PKCS11_OBJECT_TYPES = ['cert', 'data', 'private', 'public', 'secret-key'] as const;
 
@@ -31,6 +35,11 @@ export interface Pkcs11Uri {
 /** True when `text` claims to be a PKCS#11 URI (the scheme is case-insensitive). */
 export function isPkcs11Uri(text: string): boolean {
   return /^pkcs11:/i.test(text);
+}
+
+/** An attribute's name for messages: itself when it looks like a name, else its length. */
+export function describeAttributeName(name: string): string {
+  return PATH_ATTRIBUTES.has(name) || QUERY_ATTRIBUTES.has(name) || isShownKey(name) ? name : `(a name of ${name.length} characters, not shown)`;
 }
 
 function parseAttributes(
@@ -53,10 +62,10 @@ function parseAttributes(
     }
     const raw = attribute.slice(eq + 1);
     if (!value.test(raw)) {
-      return { ok: false, problem: `${where} attribute ${name} has characters that must be percent-encoded, or a bad %-escape` };
+      return { ok: false, problem: `${where} attribute ${describeAttributeName(name)} has characters that must be percent-encoded, or a bad %-escape` };
     }
     if (attributes.has(name)) {
-      return { ok: false, problem: `${where} attribute ${name} is given twice` };
+      return { ok: false, problem: `${where} attribute ${describeAttributeName(name)} is given twice` };
     }
     let decoded: string;
     try {

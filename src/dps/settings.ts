@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { isStandardBase64 } from '../contract/daemon-rules.js';
+import { isShownKey } from '../contract/schema-messages.js';
 import { type FileRole, INSECURE_HINT, permissionProblem, readTrustedFileSync } from '../files/trust.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './retry.js';
 import { parseYamlStrict } from '../yaml-text.js';
@@ -129,7 +130,8 @@ export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}):
     return fail('must be a mapping');
   }
   for (const key of Object.keys(doc)) {
-    if (!KNOWN.includes(key)) fail(`unknown setting ${JSON.stringify(key)} (known: ${KNOWN.join(', ')})`);
+    // Named only when it looks like a name: a typo (`key:SECRET`) makes a secret part of a key.
+    if (!KNOWN.includes(key)) fail(`unknown setting ${isShownKey(key) ? JSON.stringify(key) : `(not shown: ${key.length} characters)`} (known: ${KNOWN.join(', ')})`);
   }
   const base = path.dirname(path.resolve(file));
   const resolve = (p: string): string => path.resolve(base, p);

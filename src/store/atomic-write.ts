@@ -4,14 +4,21 @@
  * temporary file in the same directory, is flushed to disk (fsync) and renamed over
  * the old file, and the directory is flushed so that the rename itself survives a
  * power cut. A process killed at any point leaves the old file intact (at worst a
- * stray `.NAME.*.tmp` next to it, created owner-only like the file).
+ * stray temporary file next to it, created owner-only like the file).
+ *
+ * Temporary files are named `.NAME.xprov-PID-RANDOM.tmp` (and `.bak` for a backup
+ * not renamed yet), so that the next write can tell its own leftovers: it removes
+ * those whose writer (PID) is gone, and only when they are what this module creates
+ * (regular files, owned by the writer or the file's owner, writable by nobody else).
+ * Anything else with a similar name (a link or a file someone else planted, a live
+ * writer's file) is left alone.
  *
  * The replaced file is kept as `NAME.bak`, by a hard link (no copy of the secret with
  * other permissions is made, and the link is atomic too).
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, open, realpath, rename, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, open, readdir, realpath, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Options of writeFileAtomic. */
@@ -30,19 +37,78 @@ export interface AtomicWriteOptions {
   readonly beforeReplace?: (tempFile: string) => Promise<void>;
 }
 
-/** Where things went: the file written (symlinks followed) and the backup, if one was kept. */
+/** Where things went: the file written (symlinks followed), the backup if one was kept, leftovers removed. */
 export interface AtomicWriteResult {
   readonly file: string;
   readonly backup?: string;
+  /** Temporary files of earlier writers that were killed, removed before writing. */
+  readonly removedLeftovers?: readonly string[];
 }
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** A fresh name for a temporary file next to `file`. */
-function siblingName(file: string, suffix: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.${suffix}`);
+/** The infix that marks this module's temporary files, after `.NAME.`. */
+const MARK = 'xprov-';
+
+/** A fresh name for a temporary file next to `file`: `.NAME.xprov-PID-RANDOM.SUFFIX`. */
+function siblingName(file: string, suffix: 'tmp' | 'bak'): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${MARK}${process.pid}-${randomBytes(6).toString('hex')}.${suffix}`);
+}
+
+/** The writer's PID when `name` is one of siblingName's names for `base`; undefined otherwise. */
+export function leftoverWriter(name: string, base: string): number | undefined {
+  const prefix = `.${base}.${MARK}`;
+  if (!name.startsWith(prefix)) {
+    return undefined;
+  }
+  const match = /^([1-9][0-9]{0,9})-[0-9a-f]{12}\.(?:tmp|bak)$/.exec(name.slice(prefix.length));
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** True when process `pid` exists (a writer still at work: its files are not leftovers). */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) {
+    return true;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as another user.
+    return errorCode(err) !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the temporary files that killed writers left next to `target` (see the
+ * module comment for which ones count); returns their paths.
+ */
+export async function removeLeftovers(target: string, owners: readonly number[]): Promise<string[]> {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    const pid = leftoverWriter(name, base);
+    if (pid === undefined || isAlive(pid)) {
+      continue;
+    }
+    const file = path.join(dir, name);
+    const stat = await lstat(file).catch(() => undefined);
+    // lstat: a planted symlink is not followed, and not ours. Nor is a file of another
+    // owner, or one that others may write: a writer creates them 0600 and chmods to at most group read.
+    if (stat === undefined || !stat.isFile() || !owners.includes(stat.uid) || (stat.mode & 0o037) !== 0) {
+      continue;
+    }
+    try {
+      await unlink(file);
+      removed.push(file);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') throw err;
+    }
+  }
+  return removed;
 }
 
 /** Flushes a directory's entries (a rename in it) to disk. */
@@ -88,6 +154,9 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
     if (errorCode(err) === 'ENOENT') return path.resolve(file);
     throw err;
   });
+  // Owned by whoever runs this (a killed writer like it) or by the file's owner (given to its temporary file).
+  const owners = [process.getuid?.() ?? 0, ...(options.owner === undefined ? [] : [options.owner.uid])];
+  const removedLeftovers = await removeLeftovers(target, owners);
   const temp = siblingName(target, 'tmp');
   // Created owner-only and exclusively: nobody else can open it, before or after the chmod below.
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -107,7 +176,11 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
     const backup = options.backup === false ? undefined : await keepBackup(target);
     await rename(temp, target);
     await syncDirectory(path.dirname(target));
-    return backup === undefined ? { file: target } : { file: target, backup };
+    return {
+      file: target,
+      ...(backup === undefined ? {} : { backup }),
+      ...(removedLeftovers.length === 0 ? {} : { removedLeftovers }),
+    };
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw err;

@@ -5,6 +5,7 @@
  * policy, a module's, an X.509 device's, a SAS token) are refused with what to use
  * instead. Problems name parts, never values: the key is a secret.
  */
+import { isShownKey } from '../contract/schema-messages.js';
 
 /** What a device connection string says. */
 export interface DeviceConnectionString {
@@ -44,7 +45,7 @@ export function parseDeviceConnectionString(
     }
     if (!(REQUIRED as readonly string[]).includes(name)) {
       // A name is shown only if it looks like one: a mangled string may have a key there.
-      const shown = /^[A-Za-z][A-Za-z0-9]{0,31}$/.test(name) ? ` ${name}` : '';
+      const shown = isShownKey(name) ? ` ${name}` : '';
       return { ok: false, problem: `the connection string has an unknown part${shown} (expected ${REQUIRED.join(', ')})` };
     }
     if (parts.has(name)) {

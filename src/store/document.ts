@@ -7,7 +7,7 @@
  * resolve-document.ts. Problems name fields and positions, never values or excerpts.
  */
 import { validateStoreDocument } from '../../generated/validators.js';
-import { schemaMessages } from '../contract/schema-messages.js';
+import { type Locate, schemaMessages } from '../contract/schema-messages.js';
 import type { StoreCredentials, StoreDocument } from '../contract/types.js';
 import { parseYamlStrict } from '../yaml-text.js';
 
@@ -26,16 +26,39 @@ export const FILE_FIELDS = [
  */
 export function parseStoreDocument(text: string): ParsedStore {
   const parsed = parseYamlStrict(text);
-  return parsed.ok ? checkStoreValue(parsed.value) : parsed;
+  return parsed.ok ? checkStoreValue(parsed.value, parsed.locate) : parsed;
 }
 
-/** Checks an already parsed value (a store file's, or one assembled from a credentials directory). */
-export function checkStoreValue(value: unknown): ParsedStore {
+/**
+ * Checks an already parsed value (a store file's, or one assembled from a credentials
+ * directory); `locate` finds fields in the text it was parsed from, for messages.
+ */
+export function checkStoreValue(value: unknown, locate?: Locate): ParsedStore {
   if (!validateStoreDocument(value)) {
-    return { ok: false, problems: schemaMessages(validateStoreDocument.errors ?? []) };
+    return { ok: false, problems: schemaMessages(validateStoreDocument.errors ?? [], locate) };
   }
-  const problems = fileReferenceProblems(value.credentials);
+  const problems = [...nameProblems(value, locate), ...fileReferenceProblems(value.credentials)];
   return problems.length > 0 ? { ok: false, problems } : { ok: true, doc: value };
+}
+
+/** Whitespace and control characters: in no host name or device id. */
+const NOT_IN_NAMES = /[\s\p{Cc}]/u;
+
+/**
+ * The names are served and logged as they are, so they must be names: a YAML line
+ * that continues the value (a key with a lost colon, a secret pasted below it) folds
+ * into it with a space, and would put that text into every `store loaded` line.
+ */
+function nameProblems(doc: StoreDocument, locate: Locate | undefined): string[] {
+  const problems: string[] = [];
+  for (const field of ['hubName', 'deviceId'] as const) {
+    if (NOT_IN_NAMES.test(doc[field])) {
+      const position = locate?.([field], 'value');
+      const at = position === undefined ? '' : ` (line ${position.line}, column ${position.col})`;
+      problems.push(`${field} must not contain spaces, line breaks or control characters${at}`);
+    }
+  }
+  return problems;
 }
 
 function fileReferenceProblems(credentials: StoreCredentials): string[] {

@@ -45,7 +45,7 @@ export class StoreFileSource implements StoreSource {
       return { ok: false, problems: parsed.problems, watch };
     }
     const warnings = read.permissionWarning === undefined ? [] : [`store file ${read.permissionWarning}`];
-    return { ok: true, value: parsed.value, warnings, watch };
+    return { ok: true, value: parsed.value, locate: parsed.locate, warnings, watch };
   }
 }
 

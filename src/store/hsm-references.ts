@@ -11,11 +11,12 @@
  * - anything else draws a warning.
  *
  * Notes describe each reference for `xprov store validate`: the attributes of a URI
- * (except a PIN it carries) or the path.
+ * (values only of those that name things: a PIN, wherever it is put, and vendor
+ * attributes, which may hold one, are masked) or the path.
  */
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { isPkcs11Uri, parsePkcs11Uri } from '../contract/pkcs11-uri.js';
+import { PLAIN_ATTRIBUTES, describeAttributeName, isPkcs11Uri, parsePkcs11Uri } from '../contract/pkcs11-uri.js';
 import type { Credentials } from '../contract/types.js';
 import { describeReadError } from './read-store-file.js';
 
@@ -43,13 +44,15 @@ async function checkReference(field: keyof typeof EXPECTED_TYPE, reference: stri
       findings.warnings.push(`${label} names a PKCS#11 object of type ${type}; expected type=${EXPECTED_TYPE[field]}`);
     }
     if (unknown.length > 0) {
-      findings.warnings.push(`${label} has PKCS#11 URI attributes RFC 7512 does not define: ${unknown.join(', ')} (vendor ones start with x-)`);
+      findings.warnings.push(`${label} has PKCS#11 URI attributes RFC 7512 does not define: ${unknown.map(describeAttributeName).join(', ')} (vendor ones start with x-)`);
     }
     if (query.has('pin-value')) {
       findings.warnings.push(`${label} carries a PIN (pin-value), which is served to the daemon; prefer pin-source`);
     }
-    const shown = [...attributes].map(([name, value]) => `${name}=${value}`);
-    const shownQuery = [...query].map(([name, value]) => (name === 'pin-value' ? 'pin-value=<masked>' : `${name}=${value}`));
+    // pin-value in the path part is a mistake, but still a PIN.
+    const describe = ([name, value]: [string, string]): string => `${describeAttributeName(name)}=${name !== 'pin-value' && PLAIN_ATTRIBUTES.has(name) ? value : '<masked>'}`;
+    const shown = [...attributes].map(describe);
+    const shownQuery = [...query].map(describe);
     findings.notes.push(`${label}: PKCS#11 URI (${[...shown, ...shownQuery].join(', ') || 'no attributes'})`);
     return;
   }

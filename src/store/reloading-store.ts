@@ -2,39 +2,38 @@
  * A secrets adapter over a StoreSource (a store file, a credentials directory) that
  * caches what it last loaded and reloads when the source changes.
  *
- * The source is read once and cached; the directories holding every file it depended
- * on (the store file, PEM files it references, the credential files) are watched so
- * that edits are picked up without a restart. Directories are watched, not files,
- * because editors and secret managers replace files by rename (and Kubernetes swaps a
- * `..data` symlink), which a watch on the old inode would miss. When the source
- * becomes invalid or unreadable the last valid content keeps being served and a
- * warning is logged; with no valid content ever, getProvisioningInfo answers
- * StoreUnavailableError naming the problem. It recovers by itself when fixed.
+ * The source is read once and cached; the files it depended on (the store file, PEM
+ * files it references, the credential files, and every symlink on their way) are
+ * watched (source-watcher.ts), so that edits are picked up without a restart, and
+ * only those: other files in the same directories never cause a reload. When the
+ * source becomes invalid or unreadable the last valid content keeps being served and
+ * a warning is logged, once per distinct problem; with no valid content ever,
+ * getProvisioningInfo answers StoreUnavailableError naming the problem. It recovers
+ * by itself when fixed.
  *
  * An X.509 identity is checked against the clock at every answer, not only at load: a
  * certificate that expires while served is refused from then on, and one that enters
  * its last EXPIRY_WARNING_DAYS is warned about once.
  */
 import { createHash } from 'node:crypto';
-import { type FSWatcher, unwatchFile, watch, watchFile } from 'node:fs';
-import path from 'node:path';
 import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { type ValidityWindow, validityFindings } from '../contract/x509-checks.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SecretsAdapter } from './adapter.js';
-import { describeReadError } from './read-store-file.js';
+import { SYSTEM_TIMERS, type Timers } from './debounce.js';
+import { SourceWatcher } from './source-watcher.js';
 import { type LoadOutcome, type StoreSource, loadSource } from './store-source.js';
 
-/** Events arriving within this window are handled by one reload (editors write in bursts). */
-const DEBOUNCE_MS = 50;
-/** Poll interval when a directory cannot be watched (it was removed, or inotify failed). */
-const POLL_MS = 1000;
+/** At most this many different problems are logged while a store stays invalid (one rewritten without end has ever new ones). */
+const MAX_LOGGED_PROBLEMS = 16;
 
 /** Options of a reloading store. */
 export interface ReloadOptions {
   /** Watch the source for changes (default true). Off for one-shot readers. */
   readonly watch?: boolean;
+  /** The clock (certificate validity) and timers (the watch's debounce); the system's by default. */
+  readonly timers?: Timers;
 }
 
 /** Serves what a StoreSource holds, reloading it when it changes. */
@@ -46,11 +45,11 @@ export class ReloadingStore implements SecretsAdapter {
   #validity: ValidityWindow | undefined;
   #expiryWarned = false;
   #problem = 'not loaded yet';
+  /** The problems logged since the store was last valid: each is logged once, not at every reload. */
+  readonly #loggedProblems = new Set<string>();
   #queue: Promise<LoadOutcome> = Promise.resolve({ ok: false, problems: ['not loaded yet'], watch: [] });
-  #debounce: NodeJS.Timeout | undefined;
-  readonly #watchers = new Map<string, FSWatcher>();
-  readonly #polled = new Set<string>();
-  #watching = false;
+  #timers: Timers = SYSTEM_TIMERS;
+  #watcher: SourceWatcher | undefined;
   #closed = false;
 
   /** Subclasses open it with `start`. */
@@ -68,7 +67,10 @@ export class ReloadingStore implements SecretsAdapter {
    * invalid source: the store then answers StoreUnavailableError until it is fixed.
    */
   protected async start(options: ReloadOptions): Promise<void> {
-    this.#watching = options.watch !== false;
+    this.#timers = options.timers ?? SYSTEM_TIMERS;
+    if (options.watch !== false) {
+      this.#watcher = new SourceWatcher(() => void this.reload('change'), this.#log, this.#timers);
+    }
     await this.reload('start');
   }
 
@@ -92,15 +94,7 @@ export class ReloadingStore implements SecretsAdapter {
 
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#debounce);
-    for (const watcher of this.#watchers.values()) {
-      watcher.close();
-    }
-    this.#watchers.clear();
-    for (const file of this.#polled) {
-      unwatchFile(file);
-    }
-    this.#polled.clear();
+    this.#watcher?.close();
     await this.#queue;
   }
 
@@ -115,21 +109,37 @@ export class ReloadingStore implements SecretsAdapter {
   }
 
   async #load(reason: string): Promise<LoadOutcome> {
-    const outcome = await loadSource(this.#source);
-    if (this.#watching && !this.#closed) {
-      this.#watch(outcome.watch);
+    const outcome = await loadSource(this.#source, { now: this.#timers.now() });
+    if (this.#watcher !== undefined && !this.#closed) {
+      await this.#watcher.update(outcome.watch);
     }
     if (outcome.ok) {
+      this.#loggedProblems.clear();
       this.#serve(outcome, reason);
       return outcome;
     }
     this.#problem = outcome.problems.join('; ');
+    this.#warnOnce(reason);
+    return outcome;
+  }
+
+  /** Logs the current problem unless it was logged already since the store was last valid. */
+  #warnOnce(reason: string): void {
+    if (this.#loggedProblems.has(this.#problem) || this.#loggedProblems.size > MAX_LOGGED_PROBLEMS) {
+      // Said already (or said enough); whatever made us look again changed nothing new.
+      this.#log.debug({ reason, problem: this.#problem }, 'store still not valid');
+      return;
+    }
+    this.#loggedProblems.add(this.#problem);
+    if (this.#loggedProblems.size > MAX_LOGGED_PROBLEMS) {
+      this.#log.warn({ reason }, `store is still not valid, with more than ${MAX_LOGGED_PROBLEMS} different problems; further ones are logged at debug level until it is valid`);
+      return;
+    }
     if (this.#current !== undefined) {
       this.#log.warn({ reason, problem: this.#problem }, 'store is not valid now; still serving its last valid content');
     } else {
       this.#log.warn({ reason, problem: this.#problem }, 'store is not valid; answering 503 until it is fixed');
     }
-    return outcome;
   }
 
   #serve(outcome: Extract<LoadOutcome, { ok: true }>, reason: string): void {
@@ -151,11 +161,11 @@ export class ReloadingStore implements SecretsAdapter {
       this.#log.warn({ reason, warning }, 'store warning');
     }
     // The load's warnings already say when the certificate expires soon.
-    this.#expiryWarned = outcome.validity !== undefined && validityFindings(outcome.validity, Date.now()).warning !== undefined;
+    this.#expiryWarned = outcome.validity !== undefined && validityFindings(outcome.validity, this.#timers.now()).warning !== undefined;
   }
 
   #checkValidity(validity: ValidityWindow): void {
-    const { problem, warning } = validityFindings(validity, Date.now());
+    const { problem, warning } = validityFindings(validity, this.#timers.now());
     if (problem !== undefined) {
       throw new StoreUnavailableError(`no valid provisioning information: store ${this.#source.label}: ${problem}`);
     }
@@ -163,61 +173,5 @@ export class ReloadingStore implements SecretsAdapter {
       this.#expiryWarned = true;
       this.#log.warn({ warning }, 'store warning');
     }
-  }
-
-  /** Watches the directories of `files` (and stops watching those no longer needed). */
-  #watch(files: readonly string[]): void {
-    const wanted = new Map<string, string[]>();
-    for (const file of files) {
-      const dir = path.dirname(file);
-      wanted.set(dir, [...(wanted.get(dir) ?? []), file]);
-    }
-    for (const [dir, watcher] of this.#watchers) {
-      if (!wanted.has(dir)) {
-        watcher.close();
-        this.#watchers.delete(dir);
-      }
-    }
-    for (const [dir, dirFiles] of wanted) {
-      if (!this.#watchers.has(dir)) {
-        this.#watchDir(dir, dirFiles);
-      }
-    }
-  }
-
-  #watchDir(dir: string, files: readonly string[]): void {
-    try {
-      const watcher = watch(dir, { persistent: false }, () => this.#schedule());
-      watcher.on('error', (err) => {
-        this.#log.warn({ dir, error: describeReadError(err) }, 'cannot watch a store directory any more; polling its files instead');
-        watcher.close();
-        this.#watchers.delete(dir);
-        this.#poll(files);
-      });
-      this.#watchers.set(dir, watcher);
-    } catch (err) {
-      this.#log.warn({ dir, error: describeReadError(err) }, 'cannot watch a store directory; polling its files instead');
-      this.#poll(files);
-    }
-  }
-
-  #poll(files: readonly string[]): void {
-    for (const file of files) {
-      if (!this.#closed && !this.#polled.has(file)) {
-        this.#polled.add(file);
-        watchFile(file, { persistent: false, interval: POLL_MS }, () => this.#schedule());
-      }
-    }
-  }
-
-  #schedule(): void {
-    if (this.#closed) {
-      return;
-    }
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => {
-      void this.reload('change');
-    }, DEBOUNCE_MS);
-    this.#debounce.unref();
   }
 }

@@ -5,12 +5,22 @@
  * (resolve-document.ts). The file store and the credentials-directory store differ
  * only in `read`; `xprov store validate` and `show` use the very same path.
  */
+import type { Locate } from '../contract/schema-messages.js';
 import { checkStoreValue } from './document.js';
 import { type Servable, resolveStoreDocument } from './resolve-document.js';
 
-/** What a source read, not checked yet, and the files it depends on. */
+/**
+ * What a source read, not checked yet, and the files it depends on; `locate` finds a
+ * field in the text the value was parsed from (for messages), when there is one.
+ */
 export type SourceRead =
-  | { readonly ok: true; readonly value: unknown; readonly warnings: readonly string[]; readonly watch: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly value: unknown;
+      readonly warnings: readonly string[];
+      readonly watch: readonly string[];
+      readonly locate?: Locate;
+    }
   | { readonly ok: false; readonly problems: readonly string[]; readonly watch: readonly string[] };
 
 /** A place a store document is read from. */
@@ -34,17 +44,27 @@ export type LoadOutcome =
   | ({ readonly ok: true; readonly watch: readonly string[] } & Servable)
   | { readonly ok: false; readonly problems: readonly string[]; readonly watch: readonly string[] };
 
+/** Options of loadSource. */
+export interface LoadOptions {
+  /** The time certificates are checked against (epoch ms); now by default. */
+  readonly now?: number;
+}
+
 /** Reads `source` and decides what it would serve now; never throws. */
-export async function loadSource(source: StoreSource): Promise<LoadOutcome> {
+export async function loadSource(source: StoreSource, options: LoadOptions = {}): Promise<LoadOutcome> {
   const read = await source.read();
   if (!read.ok) {
     return read;
   }
-  const checked = checkStoreValue(read.value);
+  const checked = checkStoreValue(read.value, read.locate);
   if (!checked.ok) {
     return { ok: false, problems: checked.problems, watch: read.watch };
   }
-  const resolved = await resolveStoreDocument(checked.doc, { baseDir: source.baseDir, insecurePermissions: source.insecurePermissions });
+  const resolved = await resolveStoreDocument(checked.doc, {
+    baseDir: source.baseDir,
+    insecurePermissions: source.insecurePermissions,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const watch = [...read.watch, ...resolved.files];
   if (!resolved.ok) {
     return { ok: false, problems: resolved.problems, watch };

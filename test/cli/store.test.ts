@@ -86,6 +86,20 @@ describe('xprov store (end to end)', () => {
       assert.deepEqual(strays(dir), []);
     });
 
+    it('keeps no .bak with --no-backup, and leaves an existing one as it is', async () => {
+      const ids = ['--store', file, '--hub', 'hub.azure-devices.net', '--device'];
+      assert.equal((await store(['set', ...ids, 'dev1', '--hsm-key'])).code, 0);
+      assert.deepEqual(await store(['set', ...ids, 'dev2', '--hsm-key', '--no-backup']), { code: 0, stdout: `wrote ${file}\n`, stderr: '' });
+      assert.equal(existsSync(`${file}.bak`), false);
+      assert.equal((await store(['set', ...ids, 'dev3', '--hsm-key'])).code, 0);
+      const backup = readFileSync(`${file}.bak`, 'utf8');
+      assert.equal((YAML.parse(backup) as { deviceId: string }).deviceId, 'dev2');
+      assert.equal((await store(['set', ...ids, 'dev4', '--hsm-key', '--no-backup'])).code, 0);
+      assert.equal(readFileSync(`${file}.bak`, 'utf8'), backup, 'the existing .bak is untouched');
+      assert.equal(readStore(file).deviceId, 'dev4');
+      assert.deepEqual(readdirSync(dir).sort(), ['provisioning.yaml', 'provisioning.yaml.bak']);
+    });
+
     it('writes nothing when the daemon would refuse the result, and says why', async () => {
       copyFileSync(privateExample('symmetric-key-hsm.yaml'), file);
       const before = readFileSync(file, 'utf8');
@@ -185,8 +199,11 @@ describe('xprov store (end to end)', () => {
       assert.equal((await store(['validate', '--store', file])).code, 0);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'dev1', 'still served');
 
-      // The next write succeeds (the stray temporary file is in nobody's way) and is served.
-      assert.equal((await store(['set', '--store', file, '--hub', 'hub.azure-devices.net', '--device', 'dev2', '--key-file', '-'], { input: KEY2 })).code, 0);
+      // The next write removes the killed writer's temporary file (it holds the new key), succeeds and is served.
+      const next = await store(['set', '--store', file, '--hub', 'hub.azure-devices.net', '--device', 'dev2', '--key-file', '-'], { input: KEY2 });
+      assert.equal(next.code, 0);
+      assert.equal(next.stderr, `xprov: removed ${path.join(dir, temp)}, a temporary file left by a store set that was killed\n`);
+      assert.deepEqual(strays(dir), []);
       await xprov.waitForLog((l) => l.msg === 'store loaded' && l.deviceId === 'dev2');
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'dev2');
       assert.equal(readFileSync(`${file}.bak`, 'utf8'), before);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { maskJson, maskSecret } from '../../src/contract/mask.js';
+import { maskJson, maskKey, maskSecret } from '../../src/contract/mask.js';
 
 const KEY = 'eHByb3YtZXhhbXBsZS1rZXktTk9ULUEtU0VDUkVUISE=';
 
@@ -29,5 +29,15 @@ describe('masking provisioning answers', () => {
     const masked = JSON.stringify(maskJson({ message: `bad key=${KEY}`, extra: [{ connectionString: `HostName=h;SharedAccessKey=${KEY}` }], credentials: { key: KEY } }));
     assert.equal(masked.includes(KEY), false, masked);
     assert.match(masked, /"message":"bad key=\[redacted\]"/);
+  });
+
+  it('masks field names that may be values (a typo such as key:SECRET), and names with spaces', () => {
+    const masked = maskJson({ deviceId: `dev1 ${KEY}`, credentials: { [`key:${KEY}`]: null, x509: { enrollmentGroupId: 'g' } } });
+    assert.deepEqual(masked, {
+      deviceId: maskSecret(`dev1 ${KEY}`),
+      credentials: { [maskKey(`key:${KEY}`)]: null, x509: { enrollmentGroupId: 'g' } },
+    });
+    assert.match(maskKey(`key:${KEY}`), /^<masked field name: 48 chars, sha256 [0-9a-f]{8}>$/);
+    assert.equal(JSON.stringify(masked).includes(KEY.slice(0, 12)), false);
   });
 });

@@ -32,6 +32,10 @@ describe('device connection strings', () => {
     assert.equal(problem(`HostName=h;HostName=h;DeviceId=d;SharedAccessKey=${KEY}`), 'the connection string has HostName twice');
     assert.equal(problem(`HostName=h;DeviceId=d;SharedAccessKey=${KEY};Hub=x`), 'the connection string has an unknown part Hub (expected HostName, DeviceId, SharedAccessKey)');
     assert.equal(problem(`HostName=h;DeviceId=d;${KEY}=x`), 'the connection string has an unknown part (expected HostName, DeviceId, SharedAccessKey)');
+    // A stray ; before the key makes the key a part's name: it must not be shown, even when it fits a name's characters.
+    const lettersAndDigits = 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA';
+    const stray = parseDeviceConnectionString(`HostName=h;DeviceId=d;SharedAccessKey=;${lettersAndDigits}==`);
+    assert.deepEqual(stray, { ok: false, problem: 'the connection string has an unknown part (expected HostName, DeviceId, SharedAccessKey)' });
     assert.equal(problem('not a connection string'), 'the connection string must be Name=value parts separated by ;');
   });
 });

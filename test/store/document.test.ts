@@ -37,15 +37,31 @@ describe('store document', () => {
       problems({ hubName: '', credentials: { authType: 'sas', source: 'payload', kye: 'x' }, status: 'none', extra: 1 }),
       [
         'deviceId is required',
-        'extra is not a known field',
+        'extra is not a known field (line 1, column 93)',
         'hubName must not be empty',
-        'credentials.kye is not a known field',
+        'credentials.kye is not a known field (line 1, column 66)',
         'credentials.authType must be one of: symmetric-key, x509',
         'status must be one of: assigned, assigning, disabled, failed, unassigned',
       ],
     );
     assert.deepEqual(problems('[1, 2]'), ['the document must be an object']);
     assert.deepEqual(problems({ ...symmetric, deviceId: 7 }), ['deviceId must be a string']);
+  });
+
+  it('names an unknown key only when it looks like a field name, else gives its length and position', () => {
+    const text = `hubName: h\ndeviceId: d\ncredentials: {authType: symmetric-key, source: payload, key:${KEY}, kye: x, key2: y}\n`;
+    assert.deepEqual(problems(text), [
+      `credentials has an unknown field at line 3, column 57 (its name is not shown, ${4 + KEY.length} characters: it may hold a value)`,
+      'credentials.kye is not a known field (line 3, column 107)',
+      'credentials has an unknown field at line 3, column 115 (its name is not shown, 4 characters: it may hold a value)',
+    ]);
+  });
+
+  it('refuses a host name or device id with a space or line break, where YAML folded the next line', () => {
+    assert.deepEqual(problems(`hubName: h\ndeviceId: d\n  ${KEY}\ncredentials: {authType: symmetric-key, source: payload, key: ${KEY}}\n`), [
+      'deviceId must not contain spaces, line breaks or control characters (line 2, column 11)',
+    ]);
+    assert.deepEqual(problems({ ...symmetric, hubName: 'hub\u0000.azure-devices.net' }), ['hubName must not contain spaces, line breaks or control characters (line 1, column 12)']);
   });
 
   it('refuses YAML errors by code and position, never quoting the text', () => {
@@ -74,7 +90,7 @@ describe('store document', () => {
       ['files with hsm references', { authType: 'x509', source: 'hsm', identityCertFile: 'c.pem', identityPrivateKeyFile: 'k.pem' }, ['credentials.identityCertFile is only for authType x509 with source payload', 'credentials.identityPrivateKeyFile is only for authType x509 with source payload']],
       ['a key file with a symmetric key', { authType: 'symmetric-key', source: 'payload', key: KEY, identityPrivateKeyFile: 'k.pem' }, ['credentials.identityPrivateKeyFile is only for authType x509 with source payload']],
       ['an empty path', { ...x509Files, identityCertFile: '' }, ['credentials.identityCertFile must not be empty']],
-      ['a misspelt file field', { authType: 'x509', source: 'payload', identityCertFiel: 'c.pem' }, ['credentials.identityCertFiel is not a known field']],
+      ['a misspelt file field', { authType: 'x509', source: 'payload', identityCertFiel: 'c.pem' }, ['credentials.identityCertFiel is not a known field (line 1, column 106)']],
     ];
     for (const [name, credentials, expected] of cases) {
       it(`refuses ${name}`, () => {

@@ -8,6 +8,7 @@ import { makeFifo, settlesWithin } from '../support/fifo.js';
 import { captureLog } from '../support/log-capture.js';
 import { unavailable } from '../support/store-checks.js';
 import { eventually } from '../support/eventually.js';
+import { ManualTimers } from '../support/manual-timers.js';
 import { tempDir } from '../support/tmp.js';
 
 const KEY = Buffer.from('file-store-test-key-not-a-secret').toString('base64');
@@ -326,16 +327,16 @@ describe('file store', () => {
     });
 
     it('refuses a certificate once it expires while being served, having warned that it would', async () => {
-      // openssl dates to the second: 4 s leave 3 to 4 s of validity, enough to load it
-      // on a loaded CI machine, and little to wait for its expiry.
-      const shortLived = ca.issue({ cn: 'dev1', toDays: 4 / 86_400 });
+      const shortLived = ca.issue({ cn: 'dev1', toDays: 1 / 24 });
       installIdentity(shortLived);
       write(file, x509Doc(path.join(pemDir, 'cert.pem'), path.join(pemDir, 'key.pem')));
       const { log, lines } = captureLog();
-      store = await FileStore.open(file, log, { watch: false });
+      const timers = new ManualTimers();
+      store = await FileStore.open(file, log, { watch: false, timers });
       assert.equal(await servedCert(store), shortLived.certPem);
       assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /the identity certificate \(CN=dev1\) expires on .*, within a day; renew it soon$/);
-      await new Promise((r) => setTimeout(r, 5000));
+      // Two hours later on the store's clock: past the certificate's end, with nothing reloaded.
+      timers.advance(2 * 3600_000);
       assert.match(await unavailable(store), /: credentials\.identityCertFile \(.*cert\.pem\): the identity certificate \(CN=dev1\) expired on .*; renew it$/);
     });
   });

@@ -21,6 +21,16 @@ describe('hsm references', () => {
     });
   });
 
+  it('masks a PIN put in the path part, vendor attributes and names that may be values', async () => {
+    const pin = 'pin-in-the-path-1234';
+    const findings = await x509Hsm(`pkcs11:object=c;type=cert;pin-value=${pin}`, `pkcs11:object=k;type=private;x-pin=${pin};${pin}=x`);
+    assert.deepEqual(findings.notes, [
+      'credentials.identityCert: PKCS#11 URI (object=c, type=cert, pin-value=<masked>)',
+      `credentials.identityPrivateKey: PKCS#11 URI (object=k, type=private, x-pin=<masked>, (a name of ${pin.length} characters, not shown)=<masked>)`,
+    ]);
+    assert.equal(JSON.stringify(findings).includes(pin), false, JSON.stringify(findings));
+  });
+
   it('refuses a malformed pkcs11: URI and warns about one naming the wrong kind of object', async () => {
     const findings = await x509Hsm('pkcs11:object=a b', 'pkcs11:object=k;type=cert');
     assert.deepEqual(findings.problems, ['credentials.identityCert is not a well-formed pkcs11: URI: path attribute object has characters that must be percent-encoded, or a bad %-escape']);
