@@ -59,12 +59,17 @@ export interface DpsSettings {
   /** Backoff between retries: the first delay's bound and the largest (jittered, ≥ Retry-After). */
   readonly retry: BackoffPolicy;
   readonly reprovisionHooks: readonly ReprovisionHook[];
+  /** A new registration starts at most this often; calls within it get the last outcome. */
+  readonly minRegistrationIntervalMs: number;
 }
 
-const KNOWN = ['endpoint', 'idScope', 'registrationId', 'apiVersion', 'attestation', 'payload', 'trustedCaFile', 'stateDir', 'registrationTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'reprovisionHooks'];
+const KNOWN = ['endpoint', 'idScope', 'registrationId', 'apiVersion', 'attestation', 'payload', 'trustedCaFile', 'stateDir', 'registrationTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'reprovisionHooks', 'minRegistrationIntervalMs'];
 const DEFAULT_STATE_DIR = '/var/lib/xprov';
 const DEFAULT_REGISTRATION_TIMEOUT_MS = 120_000;
 const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
+/** Short enough for an operator's retry, long enough that a client looping on reprovision cannot flood DPS. */
+export const DEFAULT_MIN_REGISTRATION_INTERVAL_MS = 30_000;
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/;
 
 type Obj = Record<string, unknown>;
 
@@ -173,6 +178,13 @@ export function loadDpsSettings(file: string, readFile: (f: string) => string = 
   const timeout = positive('registrationTimeoutMs', DEFAULT_REGISTRATION_TIMEOUT_MS);
   const retry = { initialMs: positive('retryInitialDelayMs', DEFAULT_BACKOFF.initialMs), maxMs: positive('retryMaxDelayMs', DEFAULT_BACKOFF.maxMs) };
   const caFile = optStr(doc, 'trustedCaFile');
+  const trustedCaPem = caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile');
+  if (trustedCaPem !== undefined && !PEM_CERTIFICATE.test(trustedCaPem)) {
+    // Node would silently trust nothing extra: fail now rather than at the first TLS error.
+    fail(`trustedCaFile ${resolve(caFile as string)} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)`);
+  }
+  const intervalRaw = doc.minRegistrationIntervalMs ?? DEFAULT_MIN_REGISTRATION_INTERVAL_MS;
+  if (typeof intervalRaw !== 'number' || !Number.isInteger(intervalRaw) || intervalRaw < 0) fail('minRegistrationIntervalMs must be a whole number ≥ 0');
 
   return {
     endpoint,
@@ -181,10 +193,11 @@ export function loadDpsSettings(file: string, readFile: (f: string) => string = 
     apiVersion: optStr(doc, 'apiVersion') ?? DEFAULT_DPS_API_VERSION,
     attestation,
     payload: doc.payload,
-    trustedCaPem: caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile'),
+    trustedCaPem,
     stateDir: resolve(optStr(doc, 'stateDir') ?? DEFAULT_STATE_DIR),
     registrationTimeoutMs: timeout,
     retry,
     reprovisionHooks,
+    minRegistrationIntervalMs: intervalRaw as number,
   };
 }
