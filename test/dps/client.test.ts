@@ -97,6 +97,14 @@ describe('DPS client against a hostile or broken DPS', () => {
     });
   }
 
+  it('reports a certificate for another name (host name mismatch) as a TLS failure, not retried', async () => {
+    const retries: string[] = [];
+    const err = await failure(client({ endpoint: await dps.misnamedHost(), deadlineMs: 3000 }).register((r) => retries.push(r.reason)));
+    assert.equal(err.kind, 'tls');
+    assert.match(err.message, /^the DPS endpoint's TLS certificate did not verify: ERR_TLS_CERT_ALTNAME_INVALID \(.*127\.0\.0\.2.*\); check trustedCaFile and endpoint$/);
+    assert.deepEqual(retries, []);
+  });
+
   const ok = { assignedHub: 'hub-a.azure-devices.net', deviceId: 'dev-1', status: 'assigned' };
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ...['/', '@', '?', '#', '\r', '\n', '\0'].map((c): [string, Record<string, unknown>, RegExp] => [

@@ -27,7 +27,7 @@
 import { X509Certificate, constants, randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Server as NetServer, createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import Koa, { type Context } from 'koa';
 import { checkSas, checkX509, deriveDeviceKey } from './dps-emulator/credentials.js';
@@ -94,6 +94,7 @@ export class DpsEmulator {
   private readonly failures: Failure[] = [];
   private readonly recorded: RecordedRequest[] = [];
   private hostile: HostileBehaviour | undefined;
+  private readonly aliases: NetServer[] = [];
   private tamper: ((state: RegistrationState) => Record<string, unknown>) | undefined;
 
   private constructor(
@@ -132,6 +133,20 @@ export class DpsEmulator {
     const emulator = new DpsEmulator(options, ca.certPem, caCertFile, makeServerCertificate(ca));
     await emulator.listen(0);
     return emulator;
+  }
+
+  /**
+   * The same service under a loopback address its certificate does not name (a host
+   * name mismatch): `127.0.0.2:PORT`, a second listener handing its connections over.
+   */
+  async misnamedHost(): Promise<string> {
+    const alias = createNetServer((socket) => this.server.emit('connection', socket));
+    this.aliases.push(alias);
+    await new Promise<void>((resolve, reject) => {
+      alias.once('error', reject);
+      alias.listen(0, '127.0.0.2', () => resolve());
+    });
+    return `127.0.0.2:${(alias.address() as AddressInfo).port}`;
   }
 
   /** "127.0.0.1:PORT": the global endpoint's stand-in, HTTPS. */
@@ -212,6 +227,7 @@ export class DpsEmulator {
 
   /** Stops for good and hands the request log to the secrets scan. */
   async stop(): Promise<void> {
+    for (const alias of this.aliases.splice(0)) alias.close();
     await this.close();
     recordOutput('DPS emulator request log', JSON.stringify(this.recorded));
   }
