@@ -39,9 +39,9 @@ const FORBIDDEN_TEXT = 'CR, LF, NUL, /, @, ? or #';
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 /**
  * IoT Hub's device id alphabet (ASCII letters, digits and `- : . + % _ # * ? ! ( ) , = @ ; $ '`)
- * without `#`, `?` and `@`: IoT Hub allows those, but xprov builds URLs and the SAS
+ * without `#`, `?` and `@`: IoT Hub allows those, but the daemon builds URLs and the SAS
  * resource (`{hub}/devices/{deviceId}`) from the id, where they end the path or start a
- * user part, so such an id is refused rather than served broken.
+ * user part, so such an id is refused rather than served broken (issue 8's choice).
  */
 const DEVICE_ID = /^[A-Za-z0-9\-:.+%_*!(),=;$']{1,128}$/;
 
