@@ -249,6 +249,9 @@ export class DpsClient {
   }
 
   #send(method: string, path: string, body: string | undefined, deadline: number, signal: AbortSignal): Promise<HttpAnswer> {
+    if (signal.aborted) {
+      return Promise.reject(signal.reason);
+    }
     const { endpoint, credentials, idScope, registrationId } = this.#options;
     const url = new URL(`https://${endpoint}`);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'xprov' };
@@ -321,13 +324,14 @@ export class DpsClient {
           res.on('error', fail);
         },
       );
+      // Listeners first: destroying the request (abort, too large) emits 'error'.
+      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', fail);
       if (signal.aborted) {
         onAbort();
         return;
       }
       signal.addEventListener('abort', onAbort, { once: true });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', fail);
       req.end(body);
     });
   }

@@ -240,6 +240,10 @@ export class DpsStore implements SecretsAdapter {
   /** One registration at a time, and a new one at most once per minRegistrationIntervalMs. */
   #register(reason: string): Promise<Outcome> {
     if (this.#inFlight !== undefined) return this.#inFlight;
+    if (this.#closed) {
+      // A request that arrives while stopping: no new registration to abort half-way.
+      return Promise.resolve({ ok: false, error: new DpsError('aborted', 'DPS registration abandoned: xprov is stopping') });
+    }
     const last = this.#last;
     const sinceMs = last === undefined ? undefined : this.#now() - last.startedAt;
     if (last !== undefined && sinceMs !== undefined && sinceMs < this.#settings.minRegistrationIntervalMs) {

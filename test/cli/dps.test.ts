@@ -120,7 +120,7 @@ describe('xprov with the DPS store (end to end)', () => {
     const reprovision = daemonRequest(endpoint, 'GET', `/device/reprovision${API_VERSION_QUERY}`);
     await eventually(async () => assert.ok(dps.requests.length >= 1, 'the registration reached DPS'));
     const started = Date.now();
-    assert.equal(await xprov.stop('SIGTERM'), 0);
+    assert.equal(await xprov.stop('SIGTERM'), 0, xprov.stderr());
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 3000, `stopped after ${elapsed} ms`);
     const answer = await reprovision;

@@ -82,6 +82,16 @@ describe('DPS client against a hostile or broken DPS', () => {
     assert.ok(Date.now() - started < 500);
   });
 
+  it('starts nothing with a signal already aborted (a request arriving while xprov stops)', async () => {
+    // Before: the request was created and destroyed before its error listener: an uncaught exception, exit 70.
+    const err = await failure(client().register(undefined, AbortSignal.abort()));
+    assert.equal(err.kind, 'aborted');
+    // A destroyed request emits its 'error' on a later tick: let those ticks run.
+    await new Promise(setImmediate);
+    await new Promise(setImmediate);
+    assert.equal(dps.requests.length, 0);
+  });
+
   for (const [name, ca] of [
     ['without the CA that signed it (self-signed chain)', undefined],
     ['with another CA', () => makeCertificateAuthority('xprov client test: not the emulator CA').certPem],

@@ -196,5 +196,9 @@ describe('DPS store against a hostile DPS or disk', () => {
     await store.close();
     assert.ok(Date.now() - started < 1000, `close took ${Date.now() - started} ms`);
     assert.match(await reprovision, /^reprovision: DPS registration abandoned: xprov is stopping$/);
+    // A reprovision arriving after close() starts no registration.
+    const requests = dps.requests.length;
+    assert.match(await unavailable(store.reprovision()), /^reprovision: DPS registration abandoned: xprov is stopping$/);
+    assert.equal(dps.requests.length, requests);
   });
 });
