@@ -6,14 +6,15 @@
  * waits between retries and the reading of each answer, whose size is bounded too; a
  * caller's signal (xprov stopping) aborts the same way. A TLS verification failure is
  * final: retrying cannot make a wrong CA right. What DPS assigns is checked
- * (assignment-rules.ts) before the caller sees it. Written on node:https rather than the official SDK, which cannot use a custom
- * port or CA, pins its api-version and does not retry 429.
+ * (assignment-rules.ts) before the caller sees it. Written on node:https
+ * (https-request.ts) rather than the official SDK, which cannot use a custom port or
+ * CA, pins its api-version and does not retry 429.
  */
-import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { redactSecrets } from '../redact.js';
 import { type Assignment, checkAssignment, isRegistrationStatus } from './assignment-rules.js';
 import { DpsError } from './errors.js';
+import { type HttpAnswer, httpsRequest, isTlsVerifyError, sleep } from './https-request.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, parseRetryAfter } from './retry.js';
 import { registrationSasToken } from './sas.js';
 
@@ -44,25 +45,12 @@ export interface DpsClientOptions {
 /** What DPS assigned, checked (assignment-rules.ts). */
 export type RegistrationResult = Assignment;
 
+export { MAX_ANSWER_BYTES } from './https-request.js';
+
 /** Called before each retry, for logging. */
 export type RetryListener = (event: { attempt: number; delayMs: number; reason: string }) => void;
 
-interface HttpAnswer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: unknown;
-}
-
 const SAS_LIFETIME_S = 3600;
-/** A registration answer is a few KiB (its payload included); more is refused, not buffered. */
-export const MAX_ANSWER_BYTES = 64 * 1024;
-
-/**
- * The error codes of a certificate that did not verify (OpenSSL's X509_V_ERR_* names as
- * Node reports them, and Node's own host name check).
- */
-const TLS_VERIFY_CODES = /^(?:ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|UNABLE_TO_DECRYPT_CERT_SIGNATURE|UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY|CERT_[A-Z_]+|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED|ERROR_IN_CERT_(?:NOT_BEFORE|NOT_AFTER)_FIELD)$/;
-
 /** What a registration has seen so far. */
 interface Progress {
   last: string | undefined;
@@ -71,25 +59,6 @@ interface Progress {
 
 /** The reason a registration's signal is aborted with when its deadline passes. */
 class DeadlineReached extends Error {}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -232,7 +201,7 @@ export class DpsClient {
           throw signal.aborted && !(err instanceof DpsError) ? signal.reason : err;
         }
         const code = (err as NodeJS.ErrnoException).code;
-        if (typeof code === 'string' && TLS_VERIFY_CODES.test(code)) {
+        if (isTlsVerifyError(code)) {
           // Node's message names the cause (e.g. "self-signed certificate in certificate chain"); it holds no secret.
           throw new DpsError('tls', `the DPS endpoint's TLS certificate did not verify: ${code} (${redactSecrets((err as Error).message).slice(0, 200)}); check trustedCaFile and endpoint`);
         }
@@ -249,9 +218,6 @@ export class DpsClient {
   }
 
   #send(method: string, path: string, body: string | undefined, deadline: number, signal: AbortSignal): Promise<HttpAnswer> {
-    if (signal.aborted) {
-      return Promise.reject(signal.reason);
-    }
     const { endpoint, credentials, idScope, registrationId } = this.#options;
     const url = new URL(`https://${endpoint}`);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'xprov' };
@@ -267,72 +233,20 @@ export class DpsClient {
         expiresAt: Math.floor(Date.now() / 1000) + SAS_LIFETIME_S,
       });
     }
-    const timeout = Math.max(1, Math.min(this.#options.requestTimeoutMs ?? 30_000, deadline - Date.now()));
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        req.destroy();
-        reject(signal.reason);
-      };
-      const settle = <T>(fn: (value: T) => void) => (value: T): void => {
-        signal.removeEventListener('abort', onAbort);
-        fn(value);
-      };
-      const done = settle(resolve);
-      const fail = settle(reject);
-      const req = request(
-        {
-          host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-          port: url.port === '' ? 443 : Number(url.port),
-          method,
-          path,
-          headers,
-          // An idle socket is cut after this; a slow but steady one by the deadline's signal.
-          timeout,
-          agent: false,
-          ...(this.#ca ? { ca: this.#ca } : {}),
-          ...(credentials.kind === 'x509' ? { cert: credentials.certChainPem, key: credentials.privateKeyPem } : {}),
-        },
-        (res) => {
-          const tooLarge = (): void => {
-            req.destroy();
-            fail(new DpsError('protocol', `DPS sent an answer larger than ${MAX_ANSWER_BYTES} bytes`));
-          };
-          if (Number(res.headers['content-length'] ?? 0) > MAX_ANSWER_BYTES) {
-            tooLarge();
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_ANSWER_BYTES) {
-              tooLarge();
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text === '' ? undefined : JSON.parse(text);
-            } catch {
-              parsed = undefined;
-            }
-            done({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-          });
-          res.on('error', fail);
-        },
-      );
-      // Listeners first: destroying the request (abort, too large) emits 'error'.
-      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', fail);
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      req.end(body);
-    });
+    return httpsRequest(
+      {
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port === '' ? 443 : Number(url.port),
+        method,
+        path,
+        headers,
+        body,
+        // An idle socket is cut after this; a slow but steady one by the deadline's signal.
+        idleTimeoutMs: Math.max(1, Math.min(this.#options.requestTimeoutMs ?? 30_000, deadline - Date.now())),
+        ...(this.#ca ? { ca: this.#ca } : {}),
+        ...(credentials.kind === 'x509' ? { cert: credentials.certChainPem, key: credentials.privateKeyPem } : {}),
+      },
+      signal,
+    );
   }
 }
