@@ -26,6 +26,7 @@ export class StateSaver {
   #attempts = 0;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
+  #closed = false;
 
   constructor(state: RegistrationState, log: Logger, backoff: BackoffPolicy, onDisk: SavedRegistration | undefined) {
     this.#state = state;
@@ -51,6 +52,7 @@ export class StateSaver {
 
   /** At stop: no more background retries; one last attempt if something is unsaved. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#writing;
@@ -80,6 +82,9 @@ export class StateSaver {
       (err: unknown) => {
         const served = { hubName: saved.result.assignedHub, deviceId: saved.result.deviceId };
         const fields = { ...served, attempt, cause: causeChain(err), file: this.#state.file };
+        if (retryLater && this.#closed) {
+          return; // under way when the stop came: close() makes the last attempt, and logs it
+        }
         if (!retryLater) {
           this.#log.error(fields, `cannot save the DPS registration at stop; ${this.#nextStart()}`);
           return;

@@ -141,7 +141,8 @@ export class DpsStore implements SecretsAdapter {
     const saved = this.#saved;
     if (saved === undefined) {
       const failure = this.#lastFailure;
-      if (this.#inFlight === undefined && failure !== undefined && Date.now() - failure.at > RETRY_FIRST_REGISTRATION_MS) {
+      const retryAfterMs = Math.max(RETRY_FIRST_REGISTRATION_MS, this.#settings.minRegistrationIntervalMs);
+      if (this.#inFlight === undefined && failure !== undefined && Date.now() - failure.at > retryAfterMs) {
         void this.#register('retry of the first registration');
       }
       throw new StoreUnavailableError(
@@ -247,7 +248,8 @@ export class DpsStore implements SecretsAdapter {
     const last = this.#last;
     const sinceMs = last === undefined ? undefined : this.#now() - last.startedAt;
     if (last !== undefined && sinceMs !== undefined && sinceMs < this.#settings.minRegistrationIntervalMs) {
-      this.#log.info({ reason, sinceMs, minRegistrationIntervalMs: this.#settings.minRegistrationIntervalMs }, 'DPS registration not repeated so soon; answering with the last outcome');
+      // Debug: a client looping on reprovision must not flood the log either.
+      this.#log.debug({ reason, sinceMs, minRegistrationIntervalMs: this.#settings.minRegistrationIntervalMs }, 'DPS registration not repeated so soon; answering with the last outcome');
       return Promise.resolve(last.outcome);
     }
     const startedAt = this.#now();
