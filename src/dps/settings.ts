@@ -4,6 +4,7 @@
  * Secrets (keys, private keys) may be given inline or, better, by file; files are read
  * here once, at start-up.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
@@ -69,7 +70,22 @@ const DEFAULT_REGISTRATION_TIMEOUT_MS = 120_000;
 const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
 /** Short enough for an operator's retry, long enough that a client looping on reprovision cannot flood DPS. */
 export const DEFAULT_MIN_REGISTRATION_INTERVAL_MS = 30_000;
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/;
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
+
+/** Why `pem` is not a usable CA file (no certificate, or one that does not parse), or undefined. */
+function caFileProblem(pem: string): string | undefined {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) return 'holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)';
+  const bad = blocks.findIndex((block) => {
+    try {
+      new X509Certificate(block);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return bad === -1 ? undefined : `certificate ${bad + 1} is not a valid X.509 certificate`;
+}
 
 type Obj = Record<string, unknown>;
 
@@ -179,9 +195,10 @@ export function loadDpsSettings(file: string, readFile: (f: string) => string = 
   const retry = { initialMs: positive('retryInitialDelayMs', DEFAULT_BACKOFF.initialMs), maxMs: positive('retryMaxDelayMs', DEFAULT_BACKOFF.maxMs) };
   const caFile = optStr(doc, 'trustedCaFile');
   const trustedCaPem = caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile');
-  if (trustedCaPem !== undefined && !PEM_CERTIFICATE.test(trustedCaPem)) {
+  const caProblem = trustedCaPem === undefined ? undefined : caFileProblem(trustedCaPem);
+  if (caProblem !== undefined) {
     // Node would silently trust nothing extra: fail now rather than at the first TLS error.
-    fail(`trustedCaFile ${resolve(caFile as string)} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)`);
+    fail(`trustedCaFile ${resolve(caFile as string)} ${caProblem}`);
   }
   const intervalRaw = doc.minRegistrationIntervalMs ?? DEFAULT_MIN_REGISTRATION_INTERVAL_MS;
   if (typeof intervalRaw !== 'number' || !Number.isInteger(intervalRaw) || intervalRaw < 0) fail('minRegistrationIntervalMs must be a whole number ≥ 0');

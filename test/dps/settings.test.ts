@@ -119,6 +119,7 @@ describe('DPS settings', () => {
     // Node trusts nothing extra from such a file, silently: today's ignored setting.
     ['a trustedCaFile with no PEM certificate', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\ntrustedCaFile: ${example('x509/README.md')}\n`, /^trustedCaFile \/.*README\.md holds no PEM certificate/],
     ['a trustedCaFile holding only a key', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\ntrustedCaFile: ${example('x509/example-device.key.pem')}\n`, /^trustedCaFile .* holds no PEM certificate/],
+    ['a trustedCaFile whose certificate does not parse', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\ntrustedCaFile: ${write(tempDir(), 'ca.pem', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')}\n`, /^trustedCaFile .*ca\.pem certificate 1 is not a valid X\.509 certificate$/],
     ['a negative registration interval', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\nminRegistrationIntervalMs: -1\n`, /^minRegistrationIntervalMs must be a whole number ≥ 0$/],
   ];
   for (const [name, text, expected] of cases) {
