@@ -30,6 +30,10 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
   if (sub !== 'register') {
     throw new UsageError(`unknown dps command ${JSON.stringify(sub)} (see xprov dps --help)`);
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let values;
   try {
     ({ values } = parseArgs({

@@ -2,13 +2,19 @@
  * A DPS device registration client over node:https (shared/reference/dps.md):
  * PUT register, poll the operation honouring Retry-After, exponential backoff with
  * jitter on 429, 5xx and network errors within a bounded deadline; 401 and 404 are
- * final. Written on node:https rather than the official SDK, which cannot use a custom
- * port or CA, pins its api-version and does not retry 429.
+ * final. One deadline (an AbortSignal) covers every byte: the PUT, the polls, the
+ * waits between retries and the reading of each answer, whose size is bounded too; a
+ * caller's signal (xprov stopping) aborts the same way. A TLS verification failure is
+ * final: retrying cannot make a wrong CA right. What DPS assigns is checked
+ * (assignment-rules.ts) before the caller sees it. Written on node:https
+ * (https-request.ts) rather than the official SDK, which cannot use a custom port or
+ * CA, pins its api-version and does not retry 429.
  */
-import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { redactSecrets } from '../redact.js';
+import { type Assignment, checkAssignment, isRegistrationStatus } from './assignment-rules.js';
 import { DpsError } from './errors.js';
+import { type HttpAnswer, httpsRequest, isTlsVerifyError, sleep } from './https-request.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, parseRetryAfter } from './retry.js';
 import { registrationSasToken } from './sas.js';
 
@@ -36,25 +42,23 @@ export interface DpsClientOptions {
   readonly backoff?: BackoffPolicy;
 }
 
-/** What DPS assigned. */
-export interface RegistrationResult {
-  readonly assignedHub: string;
-  readonly deviceId: string;
-  readonly status: 'assigned';
-  readonly substatus?: string;
-  readonly lastUpdatedDateTimeUtc?: string;
-}
+/** What DPS assigned, checked (assignment-rules.ts). */
+export type RegistrationResult = Assignment;
+
+export { MAX_ANSWER_BYTES } from './https-request.js';
 
 /** Called before each retry, for logging. */
 export type RetryListener = (event: { attempt: number; delayMs: number; reason: string }) => void;
 
-interface HttpAnswer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: unknown;
+const SAS_LIFETIME_S = 3600;
+/** What a registration has seen so far. */
+interface Progress {
+  last: string | undefined;
+  attempts: number;
 }
 
-const SAS_LIFETIME_S = 3600;
+/** The reason a registration's signal is aborted with when its deadline passes. */
+class DeadlineReached extends Error {}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -83,24 +87,55 @@ export class DpsClient {
 
   /**
    * Runs a registration to its end: assigned (resolves), or a DpsError. Transient
-   * failures are retried with backoff until the deadline.
+   * failures are retried with backoff until the deadline; `signal` (xprov stopping)
+   * abandons it at once with kind `aborted`.
    */
-  async register(onRetry?: RetryListener): Promise<RegistrationResult> {
-    const deadline = Date.now() + this.#options.deadlineMs;
+  async register(onRetry?: RetryListener, signal?: AbortSignal): Promise<RegistrationResult> {
+    const { deadlineMs } = this.#options;
+    const deadline = Date.now() + deadlineMs;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DeadlineReached()), deadlineMs);
+    const onAbort = (): void => controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // For the give-up message: the last failure seen, and how many requests were sent.
+    const progress: Progress = { last: undefined, attempts: 0 };
+    try {
+      return await this.#register(deadline, controller.signal, progress, onRetry);
+    } catch (err) {
+      if (err instanceof DeadlineReached) {
+        // The same words as a give-up between retries: one message, whichever comes first.
+        throw new DpsError('unavailable', `DPS unavailable: ${progress.last ?? 'no complete answer'} (gave up after ${progress.attempts} attempts within ${deadlineMs} ms)`);
+      }
+      if (controller.signal.aborted && !(err instanceof DpsError)) {
+        throw new DpsError('aborted', 'DPS registration abandoned: xprov is stopping');
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #register(deadline: number, signal: AbortSignal, progress: Progress, onRetry?: RetryListener): Promise<RegistrationResult> {
     const { registrationId, payload } = this.#options;
     const body = JSON.stringify(payload === undefined ? { registrationId } : { registrationId, payload });
-    let answer = await this.#withRetries('PUT', this.#path('/register'), body, deadline, onRetry);
+    let answer = await this.#withRetries('PUT', this.#path('/register'), body, deadline, signal, progress, onRetry);
     // DPS answers 202 while assigning; some versions answer 200 with status "assigning".
     const assigning = (a: HttpAnswer): boolean => a.status === 202 || (isObject(a.body) && a.body.status === 'assigning');
     for (let poll = 0; assigning(answer); poll++) {
       const operationId = isObject(answer.body) ? answer.body.operationId : undefined;
-      if (typeof operationId !== 'string' || operationId === '') {
-        throw new DpsError('protocol', 'DPS answered "assigning" without an operationId');
+      if (typeof operationId !== 'string' || operationId === '' || operationId.length > 512) {
+        throw new DpsError('protocol', 'DPS answered "assigning" without a usable operationId');
       }
       // DPS says when to ask again; 3 s is the SDKs' default when it does not.
       const wait = parseRetryAfter(answer.headers['retry-after']) ?? 3000;
-      await this.#sleepUntil(Math.min(Date.now() + wait, deadline), deadline, `registration still assigning after ${poll + 1} polls`);
-      answer = await this.#withRetries('GET', this.#path(`/operations/${encodeURIComponent(operationId)}`), undefined, deadline, onRetry);
+      if (Date.now() + wait >= deadline) {
+        throw new DpsError('unavailable', `DPS unavailable: registration still assigning after ${poll + 1} polls (deadline of ${this.#options.deadlineMs} ms reached)`);
+      }
+      progress.last = `registration still assigning after ${poll + 1} polls`;
+      await sleep(wait, signal);
+      answer = await this.#withRetries('GET', this.#path(`/operations/${encodeURIComponent(operationId)}`), undefined, deadline, signal, progress, onRetry);
     }
     return this.#result(answer);
   }
@@ -120,28 +155,32 @@ export class DpsClient {
       throw new DpsError('refused', `DPS registration ${status}${state.errorCode !== undefined ? ` (${describeErrorBody({ errorCode: state.errorCode, message: state.errorMessage })})` : ''}`);
     }
     if (status !== 'assigned') {
-      throw new DpsError('protocol', `DPS registration ended with unexpected status ${JSON.stringify(String(status)).slice(0, 40)}`);
+      // The value is named only when it is one of the spec's: anything else is DPS's text.
+      throw new DpsError('protocol', `DPS registration ended with ${isRegistrationStatus(status) ? `status ${status}` : 'a status outside the spec\'s enum'}`);
     }
-    const { assignedHub, deviceId, substatus, lastUpdatedDateTimeUtc } = state;
-    if (typeof assignedHub !== 'string' || assignedHub === '' || typeof deviceId !== 'string' || deviceId === '') {
-      throw new DpsError('protocol', 'DPS registration is assigned but lacks assignedHub or deviceId');
+    const checked = checkAssignment({ ...state, status });
+    if (!checked.ok) {
+      throw new DpsError('protocol', `DPS assigned a registration xprov refuses to save or serve: ${checked.problems.join('; ')}`);
     }
-    return {
-      assignedHub,
-      deviceId,
-      status: 'assigned',
-      ...(typeof substatus === 'string' ? { substatus } : {}),
-      ...(typeof lastUpdatedDateTimeUtc === 'string' ? { lastUpdatedDateTimeUtc } : {}),
-    };
+    return checked.assignment;
   }
 
   /** One logical request, retried on network errors, 429 and 5xx until the deadline. */
-  async #withRetries(method: string, path: string, body: string | undefined, deadline: number, onRetry?: RetryListener): Promise<HttpAnswer> {
+  async #withRetries(
+    method: string,
+    path: string,
+    body: string | undefined,
+    deadline: number,
+    signal: AbortSignal,
+    progress: Progress,
+    onRetry?: RetryListener,
+  ): Promise<HttpAnswer> {
     for (let attempt = 0; ; attempt++) {
       let reason: string;
       let retryAfterMs: number | undefined;
       try {
-        const answer = await this.#send(method, path, body, deadline);
+        progress.attempts += 1;
+        const answer = await this.#send(method, path, body, deadline, signal);
         if (answer.status === 200 || answer.status === 202) {
           return answer;
         }
@@ -158,30 +197,27 @@ export class DpsClient {
         reason = `${answer.status} ${details}`;
         retryAfterMs = parseRetryAfter(answer.headers['retry-after']);
       } catch (err) {
-        if (err instanceof DpsError) {
-          throw err;
+        if (err instanceof DpsError || signal.aborted) {
+          throw signal.aborted && !(err instanceof DpsError) ? signal.reason : err;
         }
         const code = (err as NodeJS.ErrnoException).code;
+        if (isTlsVerifyError(code)) {
+          // Node's message names the cause (e.g. "self-signed certificate in certificate chain"); it holds no secret.
+          throw new DpsError('tls', `the DPS endpoint's TLS certificate did not verify: ${code} (${redactSecrets((err as Error).message).slice(0, 200)}); check trustedCaFile and endpoint`);
+        }
         reason = redactSecrets(`network error: ${code ?? (err as Error).message}`);
       }
+      progress.last = reason;
       const delayMs = backoffDelay(this.#options.backoff ?? DEFAULT_BACKOFF, attempt, retryAfterMs);
       if (Date.now() + delayMs >= deadline) {
-        throw new DpsError('unavailable', `DPS unavailable: ${reason} (gave up after ${attempt + 1} attempts within ${this.#options.deadlineMs} ms)`);
+        throw new DpsError('unavailable', `DPS unavailable: ${reason} (gave up after ${progress.attempts} attempts within ${this.#options.deadlineMs} ms)`);
       }
       onRetry?.({ attempt: attempt + 1, delayMs, reason });
-      // The deadline was checked just above, with this very delay: plain sleep.
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await sleep(delayMs, signal);
     }
   }
 
-  async #sleepUntil(when: number, deadline: number, reason: string): Promise<void> {
-    if (when >= deadline) {
-      throw new DpsError('unavailable', `DPS unavailable: ${reason} (deadline of ${this.#options.deadlineMs} ms reached)`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, when - Date.now())));
-  }
-
-  #send(method: string, path: string, body: string | undefined, deadline: number): Promise<HttpAnswer> {
+  #send(method: string, path: string, body: string | undefined, deadline: number, signal: AbortSignal): Promise<HttpAnswer> {
     const { endpoint, credentials, idScope, registrationId } = this.#options;
     const url = new URL(`https://${endpoint}`);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'xprov' };
@@ -197,48 +233,20 @@ export class DpsClient {
         expiresAt: Math.floor(Date.now() / 1000) + SAS_LIFETIME_S,
       });
     }
-    const timeout = Math.max(1, Math.min(this.#options.requestTimeoutMs ?? 30_000, deadline - Date.now()));
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-          port: url.port === '' ? 443 : Number(url.port),
-          method,
-          path,
-          headers,
-          timeout,
-          agent: false,
-          ...(this.#ca ? { ca: this.#ca } : {}),
-          ...(credentials.kind === 'x509' ? { cert: credentials.certChainPem, key: credentials.privateKeyPem } : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            // A registration answer is a few KiB; refuse to buffer more.
-            if (size > 1024 * 1024) {
-              req.destroy(new Error('answer too large'));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text === '' ? undefined : JSON.parse(text);
-            } catch {
-              parsed = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
-      req.end(body);
-    });
+    return httpsRequest(
+      {
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port === '' ? 443 : Number(url.port),
+        method,
+        path,
+        headers,
+        body,
+        // An idle socket is cut after this; a slow but steady one by the deadline's signal.
+        idleTimeoutMs: Math.max(1, Math.min(this.#options.requestTimeoutMs ?? 30_000, deadline - Date.now())),
+        ...(this.#ca ? { ca: this.#ca } : {}),
+        ...(credentials.kind === 'x509' ? { cert: credentials.certChainPem, key: credentials.privateKeyPem } : {}),
+      },
+      signal,
+    );
   }
 }

@@ -16,8 +16,12 @@ export type DpsFailureKind =
   | 'refused'
   /** Network errors, 429 or 5xx until the deadline (transient). */
   | 'unavailable'
-  /** DPS answered something that does not follow its protocol. */
-  | 'protocol';
+  /** DPS answered something that does not follow its protocol, or an assignment xprov refuses (assignment-rules.ts). */
+  | 'protocol'
+  /** The endpoint's TLS certificate did not verify (wrong CA, self-signed, other name): final, fix trustedCaFile or endpoint. */
+  | 'tls'
+  /** The registration was abandoned because xprov is stopping. */
+  | 'aborted';
 
 /** A registration failed; `message` is safe to show (no secrets). */
 export class DpsError extends Error {

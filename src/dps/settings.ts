@@ -4,6 +4,7 @@
  * Secrets (keys, private keys) may be given inline or, better, by file; files are read
  * here once, at start-up, and only when trusted (files/trust.ts).
  */
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { isStandardBase64 } from '../contract/daemon-rules.js';
@@ -60,12 +61,32 @@ export interface DpsSettings {
   /** Backoff between retries: the first delay's bound and the largest (jittered, ≥ Retry-After). */
   readonly retry: BackoffPolicy;
   readonly reprovisionHooks: readonly ReprovisionHook[];
+  /** A new registration starts at most this often; calls within it get the last outcome. */
+  readonly minRegistrationIntervalMs: number;
 }
 
-const KNOWN = ['endpoint', 'idScope', 'registrationId', 'apiVersion', 'attestation', 'payload', 'trustedCaFile', 'stateDir', 'registrationTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'reprovisionHooks'];
+const KNOWN = ['endpoint', 'idScope', 'registrationId', 'apiVersion', 'attestation', 'payload', 'trustedCaFile', 'stateDir', 'registrationTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'reprovisionHooks', 'minRegistrationIntervalMs'];
 const DEFAULT_STATE_DIR = '/var/lib/xprov';
 const DEFAULT_REGISTRATION_TIMEOUT_MS = 120_000;
 const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
+/** Short enough for an operator's retry, long enough that a client looping on reprovision cannot flood DPS. */
+export const DEFAULT_MIN_REGISTRATION_INTERVAL_MS = 30_000;
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
+
+/** Why `pem` is not a usable CA file (no certificate, or one that does not parse), or undefined. */
+function caFileProblem(pem: string): string | undefined {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) return 'holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)';
+  const bad = blocks.findIndex((block) => {
+    try {
+      new X509Certificate(block);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return bad === -1 ? undefined : `certificate ${bad + 1} is not a valid X.509 certificate`;
+}
 
 type Obj = Record<string, unknown>;
 
@@ -206,6 +227,14 @@ export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}):
   const timeout = positive('registrationTimeoutMs', DEFAULT_REGISTRATION_TIMEOUT_MS);
   const retry = { initialMs: positive('retryInitialDelayMs', DEFAULT_BACKOFF.initialMs), maxMs: positive('retryMaxDelayMs', DEFAULT_BACKOFF.maxMs) };
   const caFile = optStr(doc, 'trustedCaFile');
+  const trustedCaPem = caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile', 'public');
+  const caProblem = trustedCaPem === undefined ? undefined : caFileProblem(trustedCaPem);
+  if (caProblem !== undefined) {
+    // Node would silently trust nothing extra: fail now rather than at the first TLS error.
+    fail(`trustedCaFile ${resolve(caFile as string)} ${caProblem}`);
+  }
+  const intervalRaw = doc.minRegistrationIntervalMs ?? DEFAULT_MIN_REGISTRATION_INTERVAL_MS;
+  if (typeof intervalRaw !== 'number' || !Number.isInteger(intervalRaw) || intervalRaw < 0) fail('minRegistrationIntervalMs must be a whole number ≥ 0');
 
   return {
     endpoint,
@@ -214,10 +243,11 @@ export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}):
     apiVersion: optStr(doc, 'apiVersion') ?? DEFAULT_DPS_API_VERSION,
     attestation,
     payload: doc.payload,
-    trustedCaPem: caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile', 'public'),
+    trustedCaPem,
     stateDir: resolve(optStr(doc, 'stateDir') ?? DEFAULT_STATE_DIR),
     registrationTimeoutMs: timeout,
     retry,
     reprovisionHooks,
+    minRegistrationIntervalMs: intervalRaw as number,
   };
 }

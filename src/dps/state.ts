@@ -3,7 +3,9 @@
  * on every boot. Written atomically (store/atomic-write.ts: temp file, fsync, rename,
  * fsync of the directory) with mode 0600; the previous good file is kept as `.bak`. A checksum detects a file
  * that is corrupt or was only partly written; such a file is never used, the backup is
- * tried instead, and the store re-registers. The state holds no secret: the hub, the
+ * tried instead, and the store re-registers. The assignment in it is checked again on
+ * load with the rules applied to DPS's answer (assignment-rules.ts): a file that breaks
+ * them counts as corrupt, whoever wrote it. The state holds no secret: the hub, the
  * device id and DPS's status, plus which registration it belongs to. But it picks the
  * hub that is served with the real key, so the directory and the files must be
  * trusted (files/trust.ts): a state forged in a directory others can write is refused.
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { INSECURE_HINT, checkDirectory, readTrustedFile } from '../files/trust.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
+import { checkAssignment } from './assignment-rules.js';
 import type { RegistrationResult } from './client.js';
 
 /** Identifies the registration a state belongs to; a changed config invalidates it. */
@@ -52,43 +55,40 @@ function isString(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
 
-/** Parses and verifies a state file's text; undefined when it is not a complete, intact state. */
-function parseState(text: string): SavedRegistration | undefined {
+/** A state file's text, parsed and verified, or why it cannot be used (no value quoted). */
+type ParsedState = { readonly ok: true; readonly saved: SavedRegistration } | { readonly ok: false; readonly problem: string };
+
+/** Parses and verifies a state file's text. */
+function parseState(text: string): ParsedState {
+  const bad = (problem: string): ParsedState => ({ ok: false, problem });
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch {
-    return undefined;
+    return bad('not valid JSON (partly written?)');
   }
-  if (typeof doc !== 'object' || doc === null) return undefined;
+  if (typeof doc !== 'object' || doc === null) return bad('not a JSON object');
   const { format, identity, result, registeredAt, sha256 } = doc as Record<string, unknown>;
   if (format !== FORMAT || typeof identity !== 'object' || identity === null || typeof result !== 'object' || result === null || !isString(registeredAt)) {
-    return undefined;
+    return bad(`not a format ${FORMAT} state (format, identity, result, registeredAt)`);
   }
   const id = identity as Record<string, unknown>;
-  const res = result as Record<string, unknown>;
-  if (!isString(id.endpoint) || !isString(id.idScope) || !isString(id.registrationId)) return undefined;
-  if (!isString(res.assignedHub) || !isString(res.deviceId) || res.status !== 'assigned') return undefined;
-  if (res.substatus !== undefined && !isString(res.substatus)) return undefined;
+  if (!isString(id.endpoint) || !isString(id.idScope) || !isString(id.registrationId)) return bad('identity lacks endpoint, idScope or registrationId');
+  const checked = checkAssignment(result as Record<string, unknown>);
+  if (!checked.ok) return bad(`result breaks the assignment rules: ${checked.problems.join('; ')}`);
   const saved: SavedRegistration = {
     identity: { endpoint: id.endpoint, idScope: id.idScope, registrationId: id.registrationId },
-    result: {
-      assignedHub: res.assignedHub,
-      deviceId: res.deviceId,
-      status: 'assigned',
-      ...(isString(res.substatus) ? { substatus: res.substatus } : {}),
-      ...(isString(res.lastUpdatedDateTimeUtc) ? { lastUpdatedDateTimeUtc: res.lastUpdatedDateTimeUtc } : {}),
-    },
+    result: checked.assignment,
     registeredAt,
   };
-  return sha256 === checksum(saved) ? saved : undefined;
+  return sha256 === checksum(saved) ? { ok: true, saved } : bad('checksum mismatch');
 }
 
-/** What loading found. */
+/** What loading found; `problem` says why a file present could not be used. */
 export type LoadedState =
   | { readonly kind: 'none' }
-  | { readonly kind: 'ok'; readonly saved: SavedRegistration; readonly fromBackup: boolean; readonly corruptPrimary: boolean }
-  | { readonly kind: 'corrupt' };
+  | { readonly kind: 'ok'; readonly saved: SavedRegistration; readonly fromBackup: boolean; readonly corruptPrimary: boolean; readonly problem?: string }
+  | { readonly kind: 'corrupt'; readonly problem: string };
 
 /** Reads and writes the registration state in one directory. */
 export class RegistrationState {
@@ -114,15 +114,18 @@ export class RegistrationState {
     }
     const primaryText = await this.#read(this.file, true);
     const primary = primaryText === undefined ? undefined : parseState(primaryText);
-    if (primary) {
-      return { kind: 'ok', saved: primary, fromBackup: false, corruptPrimary: false };
+    if (primary?.ok) {
+      return { kind: 'ok', saved: primary.saved, fromBackup: false, corruptPrimary: false };
     }
     const backupText = await this.#read(this.backup, true);
     const backup = backupText === undefined ? undefined : parseState(backupText);
-    if (backup) {
-      return { kind: 'ok', saved: backup, fromBackup: true, corruptPrimary: primaryText !== undefined };
+    const problem = [primary && !primary.ok ? `${FILE}: ${primary.problem}` : undefined, backup && !backup.ok ? `${FILE}.bak: ${backup.problem}` : undefined]
+      .filter((p) => p !== undefined)
+      .join('; ');
+    if (backup?.ok) {
+      return { kind: 'ok', saved: backup.saved, fromBackup: true, corruptPrimary: primaryText !== undefined, ...(problem ? { problem } : {}) };
     }
-    return primaryText === undefined && backupText === undefined ? { kind: 'none' } : { kind: 'corrupt' };
+    return primaryText === undefined && backupText === undefined ? { kind: 'none' } : { kind: 'corrupt', problem };
   }
 
   /**
@@ -134,7 +137,7 @@ export class RegistrationState {
     this.#checkDir();
     // A current file that cannot be trusted is not worth keeping as the backup.
     const current = await this.#read(this.file, false);
-    if (current !== undefined && parseState(current)) {
+    if (current !== undefined && parseState(current).ok) {
       await writeFileAtomic(this.backup, current, { mode: 0o600, backup: false });
     }
     await writeFileAtomic(this.file, `${JSON.stringify({ format: FORMAT, ...saved, sha256: checksum(saved) }, null, 2)}\n`, { mode: 0o600, backup: false });

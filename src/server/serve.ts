@@ -49,6 +49,11 @@ export async function startService(
 
   let stopping: Promise<boolean> | undefined;
   const stop = async (): Promise<boolean> => {
+    // Closing the store first aborts what it has in flight (a DPS registration would
+    // otherwise hold a reprovision request, and the stop, for registrationTimeoutMs);
+    // the stores serve from memory, so requests still draining get their answers.
+    const storeClosed = store.close();
+    storeClosed.catch(() => {}); // awaited (and so reported) below; not an unhandled rejection meanwhile
     const closed = Promise.all(
       listeners.map(
         (l) =>
@@ -77,7 +82,7 @@ export async function startService(
       await closed;
     }
     await Promise.all(listeners.map((l) => l.cleanup()));
-    await store.close();
+    await storeClosed;
     return finished;
   };
   return {

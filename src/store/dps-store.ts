@@ -11,7 +11,12 @@
  *   result is served from then on with DPS's substatus, and the reprovision hooks run.
  *   If DPS is unreachable or refuses, the previous result stays served and the answer
  *   is an error (the daemon logs it and restarts later).
- * - Concurrent registrations are one registration (single flight).
+ * - Concurrent registrations are one registration (single flight), and a new one starts
+ *   at most once per `minRegistrationIntervalMs`: calls within it get the last outcome,
+ *   so a client looping on reprovision cannot make xprov flood DPS.
+ * - A registration whose result cannot be saved is served anyway (DPS has moved the
+ *   device: the new assignment is the truth) while the save is retried (state-saver.ts).
+ * - close() (xprov stopping) aborts a registration and hooks in flight at once.
  */
 import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { daemonFindings } from '../contract/daemon-rules.js';
@@ -21,12 +26,10 @@ import { runHooks } from '../dps/hooks.js';
 import { deriveDeviceKey } from '../dps/sas.js';
 import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
 import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
+import { StateSaver } from '../dps/state-saver.js';
 import { StoreUnavailableError } from '../errors.js';
 import { type Logger, causeChain } from '../log.js';
 import type { SecretsAdapter } from './adapter.js';
-
-/** Substatus values the API can carry (the spec's enum); others are dropped, which the daemon reads as initialAssignment. */
-const SUBSTATUSES = new Set(['initialAssignment', 'deviceDataMigrated', 'deviceDataReset', 'deviceDataUpdated', 'reprovisionedToInitialAssignment']);
 
 /** While nothing was ever assigned, a GET may start a new attempt at most this often. */
 const RETRY_FIRST_REGISTRATION_MS = 30_000;
@@ -72,6 +75,8 @@ export interface DpsStoreOptions {
   readonly registerAtStart?: boolean;
   /** Use settings, key and state files that are not trusted, with a warning (--insecure-permissions). */
   readonly insecurePermissions?: boolean;
+  /** The clock of the rate limit (epoch ms); Date.now by default, injected by tests. */
+  readonly now?: () => number;
 }
 
 /** Serves what DPS assigned to this device. */
@@ -85,13 +90,19 @@ export class DpsStore implements SecretsAdapter {
   readonly #identity: RegistrationIdentity;
   #saved: SavedRegistration | undefined;
   #inFlight: Promise<Outcome> | undefined;
+  /** The last registration that ran to an outcome, and when it started (rate limit). */
+  #last: { outcome: Outcome; startedAt: number } | undefined;
   #lastFailure: { message: string; at: number } | undefined;
+  readonly #now: () => number;
+  readonly #stopping = new AbortController();
+  #saver: StateSaver | undefined;
   /** Why what DPS assigned cannot be served with the configured credentials (empty: it can). */
   #refusals: readonly string[] = [];
   #closed = false;
 
-  private constructor(settings: DpsSettings, log: Logger, trust: RegistrationStateOptions) {
+  private constructor(settings: DpsSettings, log: Logger, trust: RegistrationStateOptions, now: () => number) {
     this.#settings = settings;
+    this.#now = now;
     this.#identity = { endpoint: settings.endpoint, idScope: settings.idScope, registrationId: settings.registrationId };
     this.description = `dps ${settings.idScope}/${settings.registrationId} via ${settings.endpoint}`;
     this.#log = log.child({ store: 'dps', registrationId: settings.registrationId });
@@ -118,7 +129,7 @@ export class DpsStore implements SecretsAdapter {
     // Files that are not trusted are refused (ConfigError), or used with this warning.
     const warn = (warning: string): void => log.warn({ store: 'dps', warning }, 'store warning');
     const trust = { insecurePermissions: options.insecurePermissions === true, warn };
-    const store = new DpsStore(loadDpsSettings(settingsFile, trust), log, trust);
+    const store = new DpsStore(loadDpsSettings(settingsFile, trust), log, trust, options.now ?? Date.now);
     await store.#loadState();
     if (store.#saved === undefined && options.registerAtStart !== false) {
       void store.#register('first registration');
@@ -135,7 +146,8 @@ export class DpsStore implements SecretsAdapter {
     const saved = this.#saved;
     if (saved === undefined) {
       const failure = this.#lastFailure;
-      if (this.#inFlight === undefined && failure !== undefined && Date.now() - failure.at > RETRY_FIRST_REGISTRATION_MS) {
+      const retryAfterMs = Math.max(RETRY_FIRST_REGISTRATION_MS, this.#settings.minRegistrationIntervalMs);
+      if (this.#inFlight === undefined && failure !== undefined && Date.now() - failure.at > retryAfterMs) {
         void this.#register('retry of the first registration');
       }
       throw new StoreUnavailableError(
@@ -153,7 +165,7 @@ export class DpsStore implements SecretsAdapter {
       deviceId: saved.result.deviceId,
       credentials: this.#credentials,
       status: 'assigned',
-      ...(substatus !== undefined && SUBSTATUSES.has(substatus) ? { substatus: substatus as DeviceProvisioningInfo['substatus'] } : {}),
+      ...(substatus !== undefined ? { substatus } : {}),
     };
   }
 
@@ -175,17 +187,23 @@ export class DpsStore implements SecretsAdapter {
     return outcome.ok ? { ok: true, changed: outcome.changed } : { ok: false, message: outcome.error.message };
   }
 
+  /**
+   * Aborts a registration (and hooks) in flight, so that stopping takes milliseconds
+   * rather than up to registrationTimeoutMs, and makes a last attempt to save an
+   * assignment that could not be saved.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    // A registration under way finishes (it is bounded by its deadline) so that its
-    // result is saved rather than lost half-way.
+    this.#stopping.abort();
     await this.#inFlight;
+    await this.#saver?.close();
   }
 
   async #loadState(): Promise<void> {
     const loaded = await this.#state.load();
+    this.#saver = new StateSaver(this.#state, this.#log, this.#settings.retry, loaded.kind === 'ok' ? loaded.saved : undefined);
     if (loaded.kind === 'corrupt') {
-      this.#log.warn({ file: this.#state.file }, 'DPS state file and its backup are corrupt; not using them, registering again');
+      this.#log.warn({ file: this.#state.file, problem: loaded.problem }, 'DPS state file and its backup are corrupt or invalid; not serving them, registering again');
       return;
     }
     if (loaded.kind === 'none') {
@@ -197,7 +215,7 @@ export class DpsStore implements SecretsAdapter {
       return;
     }
     if (loaded.corruptPrimary) {
-      this.#log.warn({ file: this.#state.file }, 'DPS state file is corrupt; serving the backup and registering again');
+      this.#log.warn({ file: this.#state.file, problem: loaded.problem }, 'DPS state file is corrupt or invalid; serving the backup and registering again');
     }
     this.#saved = loaded.saved;
     this.#checkServable();
@@ -225,8 +243,27 @@ export class DpsStore implements SecretsAdapter {
     }
   }
 
+  /** One registration at a time, and a new one at most once per minRegistrationIntervalMs. */
   #register(reason: string): Promise<Outcome> {
-    this.#inFlight ??= this.#registerOnce(reason).finally(() => {
+    if (this.#inFlight !== undefined) return this.#inFlight;
+    if (this.#closed) {
+      // A request that arrives while stopping: no new registration to abort half-way.
+      return Promise.resolve({ ok: false, error: new DpsError('aborted', 'DPS registration abandoned: xprov is stopping') });
+    }
+    const last = this.#last;
+    const sinceMs = last === undefined ? undefined : this.#now() - last.startedAt;
+    if (last !== undefined && sinceMs !== undefined && sinceMs < this.#settings.minRegistrationIntervalMs) {
+      // Debug: a client looping on reprovision must not flood the log either.
+      this.#log.debug({ reason, sinceMs, minRegistrationIntervalMs: this.#settings.minRegistrationIntervalMs }, 'DPS registration not repeated so soon; answering with the last outcome');
+      return Promise.resolve(last.outcome);
+    }
+    const startedAt = this.#now();
+    const flight = this.#registerOnce(reason).then((outcome) => {
+      // An abandoned registration (stopping) says nothing about DPS: not an answer to reuse.
+      if (outcome.ok || outcome.error.kind !== 'aborted') this.#last = { outcome, startedAt };
+      return outcome;
+    });
+    this.#inFlight = flight.finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
@@ -236,8 +273,9 @@ export class DpsStore implements SecretsAdapter {
     this.#log.info({ reason, endpoint: this.#settings.endpoint }, 'registering with DPS');
     let result: RegistrationResult;
     try {
-      result = await this.#client.register(({ attempt, delayMs, reason: why }) =>
-        this.#log.warn({ attempt, delayMs, reason: why }, 'DPS registration attempt failed; retrying'),
+      result = await this.#client.register(
+        ({ attempt, delayMs, reason: why }) => this.#log.warn({ attempt, delayMs, reason: why }, 'DPS registration attempt failed; retrying'),
+        this.#stopping.signal,
       );
     } catch (err) {
       const error = err instanceof DpsError ? err : new DpsError('unavailable', 'DPS registration failed unexpectedly', { cause: err });
@@ -248,12 +286,8 @@ export class DpsStore implements SecretsAdapter {
     const previous = this.#saved?.result;
     const changed = previous === undefined || previous.assignedHub !== result.assignedHub || previous.deviceId !== result.deviceId;
     const saved: SavedRegistration = { identity: this.#identity, result, registeredAt: new Date().toISOString() };
-    try {
-      await this.#state.save(saved);
-    } catch (err) {
-      // Still serve it: losing the cache costs one more registration at next boot.
-      this.#log.error({ cause: causeChain(err), dir: this.#settings.stateDir }, 'cannot save the DPS registration; it will be repeated at next start');
-    }
+    // Served even when the write fails: the saver retries it and logs what the next start serves.
+    await this.#saver?.save(saved);
     this.#saved = saved;
     this.#lastFailure = undefined;
     this.#checkServable();
@@ -267,6 +301,7 @@ export class DpsStore implements SecretsAdapter {
         this.#settings.reprovisionHooks,
         { oldHub: previous.assignedHub, oldDeviceId: previous.deviceId, newHub: result.assignedHub, newDeviceId: result.deviceId, substatus: result.substatus },
         this.#log,
+        this.#stopping.signal,
       );
     }
     return { ok: true, changed, hookFailures };

@@ -3,7 +3,7 @@
  * that behaves like IoT Edge's daemon (boot, GET reprovision, boot again).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { daemonRequest, API_VERSION_QUERY, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
@@ -40,6 +40,8 @@ describe('xprov with the DPS store (end to end)', () => {
         registrationTimeoutMs: 3000,
         retryInitialDelayMs: 10,
         retryMaxDelayMs: 50,
+        // Most tests reprovision right after a registration; the rate limit has its own tests.
+        minRegistrationIntervalMs: 0,
       }),
       // Holding the key inline: xprov refuses it readable by others.
       { mode: 0o600 },
@@ -129,5 +131,32 @@ describe('xprov with the DPS store (end to end)', () => {
     const xprov = await serveXprov(['--store', `dps:${settings}`, '--listen', socket, '--insecure-permissions']);
     assert.match(String(xprov.logLines().find((l) => l.msg === 'store warning')?.warning), /holds attestation\.key inline.*read anyway \(--insecure-permissions\)$/);
     assert.equal(await xprov.stop(), 0);
+  });
+
+  it('stops on SIGTERM within shutdownTimeoutMs while a registration with a DPS that never answers is in flight', async () => {
+    // Before: the stop waited for the registration's deadline (here 60 s; 175 s measured with the defaults).
+    dps.setHostile({ kind: 'silent' });
+    const config = YAML.parse(readFileSync(settings, 'utf8')) as Record<string, unknown>;
+    writeFileSync(settings, YAML.stringify({ ...config, registrationTimeoutMs: 60_000 }));
+    const endpoint = `unix://${path.join(dir, 'stop.sock')}`;
+    const xprov = await serveXprov(['--store', `dps:${settings}`, '--listen', endpoint, '--shutdown-timeout-ms', '3000']);
+    const reprovision = daemonRequest(endpoint, 'GET', `/device/reprovision${API_VERSION_QUERY}`);
+    await eventually(async () => assert.ok(dps.requests.length >= 1, 'the registration reached DPS'));
+    const started = Date.now();
+    assert.equal(await xprov.stop('SIGTERM'), 0, xprov.stderr());
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 3000, `stopped after ${elapsed} ms`);
+    const answer = await reprovision;
+    assert.equal(answer.status, 503, 'the waiting reprovision got an answer, not a cut connection');
+    assert.match(JSON.parse(answer.body.toString()).message as string, /DPS registration abandoned: xprov is stopping/);
+  });
+
+  it('prints the usage of dps register --help and exits 0', async () => {
+    for (const args of [['dps', 'register', '--help'], ['dps', 'register', '-h'], ['dps', 'register', '--force', '--help']]) {
+      const help = runXprov(args);
+      assert.equal(await help.exited, 0, help.stderr());
+      assert.match(help.stdout(), /^usage: xprov dps register \[--force\]/);
+      assert.equal(help.stderr(), '');
+    }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../src/config/config-error.js';
-import { DEFAULT_DPS_API_VERSION, DEFAULT_DPS_ENDPOINT, type DpsSettings, loadDpsSettings } from '../../src/dps/settings.js';
+import { DEFAULT_DPS_API_VERSION, DEFAULT_DPS_ENDPOINT, DEFAULT_MIN_REGISTRATION_INTERVAL_MS, type DpsSettings, loadDpsSettings } from '../../src/dps/settings.js';
 import { example } from '../support/paths.js';
 import { privateExample } from '../support/private-examples.js';
 import { tempDir } from '../support/tmp.js';
@@ -44,7 +44,9 @@ describe('DPS settings', () => {
       registrationTimeoutMs: 120_000,
       retry: { initialMs: 1000, maxMs: 30_000 },
       reprovisionHooks: [],
+      minRegistrationIntervalMs: DEFAULT_MIN_REGISTRATION_INTERVAL_MS,
     } satisfies DpsSettings);
+    assert.equal(DEFAULT_MIN_REGISTRATION_INTERVAL_MS, 30_000, 'the README documents 30 s');
   });
 
   it('reads every setting, x509 attestation served as hsm references', () => {
@@ -71,6 +73,7 @@ describe('DPS settings', () => {
         'registrationTimeoutMs: 5000',
         'retryInitialDelayMs: 10',
         'retryMaxDelayMs: 100',
+        'minRegistrationIntervalMs: 0',
         'reprovisionHooks:',
         '  - argv: [/usr/bin/systemctl, restart, aziot-tpmd]',
         '    timeoutMs: 1000',
@@ -94,6 +97,7 @@ describe('DPS settings', () => {
         { argv: ['/usr/bin/systemctl', 'restart', 'aziot-tpmd'], timeoutMs: 1000 },
         { argv: ['/bin/true'], timeoutMs: 30_000 },
       ],
+      minRegistrationIntervalMs: 0,
     });
     assert.deepEqual(settings.attestation.type === 'x509' && settings.attestation.serveAs, { kind: 'hsm', identityCert: 'pkcs11:object=c', identityPrivateKey: 'pkcs11:object=k' });
   });
@@ -114,6 +118,11 @@ describe('DPS settings', () => {
     ['a hook through a shell string', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\nreprovisionHooks: [{argv: ["rm -rf /tmp/x"]}]\n`, /^reprovisionHooks\[0\]\.argv must be a list of strings starting with an absolute program path/],
     ['a bad timeout', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\nregistrationTimeoutMs: soon\n`, /^registrationTimeoutMs must be a positive whole number$/],
     ['invalid YAML', `${base}attestation: [\n`, /^not valid YAML\/JSON/],
+    // Node trusts nothing extra from such a file, silently: today's ignored setting.
+    ['a trustedCaFile with no PEM certificate', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\ntrustedCaFile: ${example('x509/README.md')}\n`, /^trustedCaFile \/.*README\.md holds no PEM certificate/],
+    ['a trustedCaFile holding only a key', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\ntrustedCaFile: ${example('x509/example-device.key.pem')}\n`, /^trustedCaFile .* holds no PEM certificate/],
+    ['a trustedCaFile whose certificate does not parse', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\ntrustedCaFile: ${write(tempDir(), 'ca.pem', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')}\n`, /^trustedCaFile .*ca\.pem certificate 1 is not a valid X\.509 certificate$/],
+    ['a negative registration interval', `${base}attestation: {type: symmetricKey, key: ${GROUP_KEY}}\nminRegistrationIntervalMs: -1\n`, /^minRegistrationIntervalMs must be a whole number ≥ 0$/],
   ];
   for (const [name, text, expected] of cases) {
     it(`refuses ${name}`, () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RegistrationState, type SavedRegistration } from '../../src/dps/state.js';
@@ -55,18 +56,44 @@ describe('DPS registration state', () => {
     assert.match(readFileSync(state.file, 'utf8'), /hub-b/);
   });
 
-  for (const [name, damage] of [
-    ['truncated', (text: string) => text.slice(0, text.length / 2)],
-    ['edited (checksum mismatch)', (text: string) => text.replace('hub-b', 'hub-x')],
-    ['emptied', () => ''],
-    ['not a state', () => '{"format": 1}'],
+  for (const [name, damage, problem] of [
+    ['truncated', (text: string) => text.slice(0, text.length / 2), 'not valid JSON (partly written?)'],
+    ['edited (checksum mismatch)', (text: string) => text.replace('hub-b', 'hub-x'), 'checksum mismatch'],
+    ['emptied', () => '', 'not valid JSON (partly written?)'],
+    ['not a state', () => '{"format": 1}', 'not a format 1 state (format, identity, result, registeredAt)'],
   ] as const) {
     it(`never uses a ${name} state file: falls back to the backup`, async () => {
       const state = new RegistrationState(tempDir());
       await state.save(saved('hub-a'));
       await state.save(saved('hub-b'));
       writeFileSync(state.file, damage(readFileSync(state.file, 'utf8')));
-      assert.deepEqual(await state.load(), { kind: 'ok', saved: saved('hub-a'), fromBackup: true, corruptPrimary: true });
+      assert.deepEqual(await state.load(), { kind: 'ok', saved: saved('hub-a'), fromBackup: true, corruptPrimary: true, problem: `dps-registration.json: ${problem}` });
+    });
+  }
+
+  /** A state file as anyone who can write the directory could forge it: the checksum is no signature. */
+  function forged(result: Record<string, unknown>): string {
+    const { identity, registeredAt } = saved('x');
+    const sha256 = createHash('sha256').update(JSON.stringify([identity, result, registeredAt])).digest('hex');
+    return JSON.stringify({ format: 1, identity, result, registeredAt, sha256 });
+  }
+
+  // Each was served before the check on load; the NUL one crashed xprov at start-up.
+  for (const [name, result, rule] of [
+    ['a NUL in the hub', { assignedHub: 'hub\u0000.azure-devices.net', deviceId: 'dev1', status: 'assigned' }, /assignedHub must not contain CR, LF, NUL/],
+    ['a path in the hub', { assignedHub: 'evil.example/x', deviceId: 'dev1', status: 'assigned' }, /assignedHub must not contain/],
+    ['a user part in the hub', { assignedHub: 'user@evil.example', deviceId: 'dev1', status: 'assigned' }, /assignedHub must not contain/],
+    ['a LF in the device id', { assignedHub: 'hub.azure-devices.net', deviceId: 'dev1\nlevel=fatal', status: 'assigned' }, /deviceId must not contain/],
+    ['an unknown substatus', { assignedHub: 'hub.azure-devices.net', deviceId: 'dev1', status: 'assigned', substatus: 'wiped' }, /substatus must be one of the spec's/],
+  ] as const) {
+    it(`treats a state file with ${name} (and a valid checksum) as corrupt`, async () => {
+      const state = new RegistrationState(tempDir());
+      await state.save(saved('hub-a'));
+      writeFileSync(state.file, forged(result));
+      const loaded = await state.load();
+      assert.equal(loaded.kind, 'corrupt');
+      assert.match(loaded.kind === 'corrupt' ? loaded.problem : '', rule);
+      assert.ok(!(loaded.kind === 'corrupt' && /evil|level=fatal|wiped/.test(loaded.problem)), 'the problem quotes no value');
     });
   }
 
@@ -80,6 +107,9 @@ describe('DPS registration state', () => {
     assert.deepEqual(await state.load(), { kind: 'ok', saved: saved('hub-c'), fromBackup: false, corruptPrimary: false });
     writeFileSync(state.file, '{broken');
     writeFileSync(state.backup, '{broken too');
-    assert.deepEqual(await state.load(), { kind: 'corrupt' });
+    assert.deepEqual(await state.load(), {
+      kind: 'corrupt',
+      problem: 'dps-registration.json: not valid JSON (partly written?); dps-registration.json.bak: not valid JSON (partly written?)',
+    });
   });
 });

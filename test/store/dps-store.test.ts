@@ -65,6 +65,8 @@ describe('DPS store', () => {
         registrationTimeoutMs: 4000,
         retryInitialDelayMs: 10,
         retryMaxDelayMs: 50,
+        // Most tests reprovision right after a registration; the rate limit has its own tests.
+        minRegistrationIntervalMs: 0,
         ...settings,
       }),
       // Holding the key inline: xprov refuses it readable by others.

@@ -3,7 +3,9 @@
  * registration API over HTTPS (shared/reference/dps.md), for the DPS client's tests:
  * register (PUT), operation polling (GET) and the registration state lookup (POST),
  * symmetric-key (individual and group, derived keys) and X.509 attestation, DPS error
- * bodies, Retry-After, injected failures and an outage on the same port.
+ * bodies, Retry-After, injected failures and an outage on the same port, and a hostile
+ * mode (dps-emulator/hostile.ts: silent, a byte at a time, endless answers) and tampered
+ * registration states (fields DPS should never send).
  *
  * Decisions where dps.md leaves room:
  * - Authentication picks the enrollment first: the individual enrollment of the
@@ -25,10 +27,11 @@
 import { X509Certificate, constants, randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Server as NetServer, createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import Koa, { type Context } from 'koa';
 import { checkSas, checkX509, deriveDeviceKey } from './dps-emulator/credentials.js';
+import { type HostileBehaviour, misbehave } from './dps-emulator/hostile.js';
 import { makeCertificateAuthority, makeServerCertificate } from './dps-emulator/pki.js';
 import { type Credential, DPS_API_VERSIONS, DpsError, answerError, attestationResult, parseRoute, readBody, readCredential, timestamp } from './dps-emulator/protocol.js';
 import type { Attestation, Assignment, DpsEmulatorOptions, Enrollment, Failure, RecordedRequest, RegistrationState, Substatus } from './dps-emulator/types.js';
@@ -38,6 +41,7 @@ import { tempDir } from './tmp.js';
 export { deriveDeviceKey } from './dps-emulator/credentials.js';
 export { type DeviceCertificate, type TestCertificateAuthority, makeCertificateAuthority, makeDeviceCertificate } from './dps-emulator/pki.js';
 export { DPS_API_VERSIONS } from './dps-emulator/protocol.js';
+export type { HostileBehaviour } from './dps-emulator/hostile.js';
 export type { Assignment, Attestation, DpsEmulatorOptions, Failure, RecordedRequest, Substatus } from './dps-emulator/types.js';
 
 interface Device {
@@ -89,6 +93,9 @@ export class DpsEmulator {
   private readonly operations = new Map<string, Operation>();
   private readonly failures: Failure[] = [];
   private readonly recorded: RecordedRequest[] = [];
+  private hostile: HostileBehaviour | undefined;
+  private readonly aliases: NetServer[] = [];
+  private tamper: ((state: RegistrationState) => Record<string, unknown>) | undefined;
 
   private constructor(
     options: DpsEmulatorOptions,
@@ -126,6 +133,20 @@ export class DpsEmulator {
     const emulator = new DpsEmulator(options, ca.certPem, caCertFile, makeServerCertificate(ca));
     await emulator.listen(0);
     return emulator;
+  }
+
+  /**
+   * The same service under a loopback address its certificate does not name (a host
+   * name mismatch): `127.0.0.2:PORT`, a second listener handing its connections over.
+   */
+  async misnamedHost(): Promise<string> {
+    const alias = createNetServer((socket) => this.server.emit('connection', socket));
+    this.aliases.push(alias);
+    await new Promise<void>((resolve, reject) => {
+      alias.once('error', reject);
+      alias.listen(0, '127.0.0.2', () => resolve());
+    });
+    return `127.0.0.2:${(alias.address() as AddressInfo).port}`;
   }
 
   /** "127.0.0.1:PORT": the global endpoint's stand-in, HTTPS. */
@@ -184,6 +205,16 @@ export class DpsEmulator {
     else if (!this.server.listening) await this.listen(this.port);
   }
 
+  /** Misbehaves for every request from now on (undefined: behaves again). Such requests are recorded with status 0. */
+  setHostile(behaviour: HostileBehaviour | undefined): void {
+    this.hostile = behaviour;
+  }
+
+  /** Rewrites the registrationState of every final answer (undefined: stops), e.g. to send a hub DPS never would. */
+  tamperWithState(fn: ((state: RegistrationState) => Record<string, unknown>) | undefined): void {
+    this.tamper = fn;
+  }
+
   /** Register PUTs that passed authentication. */
   registrationCount(registrationId: string): number {
     return this.devices.get(registrationId)?.registrations ?? 0;
@@ -196,6 +227,7 @@ export class DpsEmulator {
 
   /** Stops for good and hands the request log to the secrets scan. */
   async stop(): Promise<void> {
+    for (const alias of this.aliases.splice(0)) alias.close();
     await this.close();
     recordOutput('DPS emulator request log', JSON.stringify(this.recorded));
   }
@@ -230,6 +262,11 @@ export class DpsEmulator {
 
   private async serve(ctx: Context): Promise<void> {
     const at = Date.now();
+    if (this.hostile !== undefined) {
+      this.recorded.push({ method: ctx.method, path: ctx.path, apiVersion: null, auth: 'none', at, status: 0, rejection: `hostile: ${this.hostile.kind}` });
+      misbehave(ctx, this.hostile);
+      return;
+    }
     const credential = readCredential(ctx);
     const query = ctx.query['api-version'];
     const apiVersion = typeof query === 'string' ? query : null;
@@ -360,6 +397,7 @@ export class DpsEmulator {
   private answerDone(ctx: Context, operation: Operation): void {
     this.device(operation.registrationId).state = operation.state;
     ctx.status = 200;
-    ctx.body = { operationId: operation.id, status: operation.state.status, registrationState: operation.state };
+    const state = this.tamper ? this.tamper(operation.state) : operation.state;
+    ctx.body = { operationId: operation.id, status: operation.state.status, registrationState: state };
   }
 }
