@@ -54,6 +54,8 @@ describe('DPS store against a hostile DPS or disk', () => {
         minRegistrationIntervalMs: 0,
         ...settings,
       }),
+      // The key is inline: settings others could read are refused (files/trust.ts).
+      { mode: 0o600 },
     );
     logged = captureLog();
     const store = await DpsStore.open(file, logged.log, options);
@@ -173,8 +175,11 @@ describe('DPS store against a hostile DPS or disk', () => {
   });
 
   it('gives up retrying the save after a bounded number of attempts, saying what the next start serves, and tries once more at stop', async () => {
-    writeFileSync(stateDir, 'not a directory');
     const store = await open();
+    // A state directory that is not one is refused at open (files/trust.ts): it becomes a
+    // file only now, while the first registration is on its way (it awaits DPS's answer).
+    rmSync(stateDir, { recursive: true, force: true });
+    writeFileSync(stateDir, 'not a directory');
     assert.equal((await eventually(() => store.getProvisioningInfo())).hubName, 'hub-a.azure-devices.net');
     const gaveUp = await eventually(async () => {
       const line = logged.lines().find((l) => String(l.msg).includes('gave up after'));
