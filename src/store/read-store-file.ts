@@ -5,7 +5,7 @@
  * that follow the file's name in messages ("does not exist"), and never quote content.
  */
 import { open } from 'node:fs/promises';
-import { type FileRole, permissionProblem } from './permissions.js';
+import { type FileRole, permissionProblem } from '../files/trust.js';
 
 /** Larger files are refused unread: a provisioning document or a PEM chain is a few KiB. */
 export const MAX_STORE_BYTES = 1024 * 1024;
