@@ -61,6 +61,9 @@ export interface ListenOptions {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** How many distinct accepted Host values a TCP listener remembers. */
+const ACCEPTED_HOSTS_KEPT = 32;
+
 /** Answers with `status` and `{ message }`, then closes the connection (nothing more of it is read). */
 function refuse(res: ServerResponse, status: number, message: string): void {
   const body = JSON.stringify({ message });
@@ -84,16 +87,23 @@ interface Shared {
  */
 function newServer(shared: Shared): { server: Server; checkHosts: () => void } {
   let allowed: ReadonlySet<string> | undefined;
+  const accepted = new Set<string>();
   const serve = (req: IncomingMessage, res: ServerResponse): void => {
     if (!shared.guard.begin(req, res)) {
       return;
     }
-    if (allowed !== undefined) {
-      const problem = hostProblem(req.headers.host, allowed);
+    const host = req.headers.host;
+    if (allowed !== undefined && (host === undefined || !accepted.has(host))) {
+      const problem = hostProblem(host, allowed);
       if (problem !== undefined) {
         shared.misdirected.record();
         refuse(res, 421, problem);
         return;
+      }
+      // The Host values a client sends are few and repeat on every request: remember
+      // those accepted (a bounded number) so that checking is a Set lookup.
+      if (host !== undefined && accepted.size < ACCEPTED_HOSTS_KEPT) {
+        accepted.add(host);
       }
     }
     shared.handler(req, res);
