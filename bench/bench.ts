@@ -248,7 +248,9 @@ function startServer(name: Name, endpoint: Endpoint, reference: Reference | unde
   let args: string[];
   if (name === 'xprov') {
     // --insecure-permissions: git checks the example store out 0644, which xprov refuses.
-    args = [launcher, 'serve', '--store', store, '--insecure-permissions', '--listen', endpoint.listen];
+    // --max-connections: the load runs 100 connections (and the warm-up as many), more
+    // than the default limit of 64 sized for the handful of clients of a device.
+    args = [launcher, 'serve', '--store', store, '--insecure-permissions', '--max-connections', '1000', '--listen', endpoint.listen];
   } else {
     if (reference === undefined) {
       throw new Error('the bare server needs the reference answer');

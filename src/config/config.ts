@@ -12,6 +12,7 @@ import { type StoreLocation, parseStoreLocation } from '../store/location.js';
 import { parseYamlStrict } from '../yaml-text.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from './listen-url.js';
+import { normaliseAllowedHost } from './host-names.js';
 
 /** The settings of `xprov serve`, resolved and checked. */
 export interface ServeConfig {
@@ -40,6 +41,10 @@ export interface ServeConfig {
   readonly shutdownTimeoutMs: number;
   /** Serve store files writable by group/others or readable by others (with a warning) instead of refusing them. */
   readonly insecurePermissions: boolean;
+  /** Open connections across all listeners; at the limit the longest idle one makes room, else a new one is closed. */
+  readonly maxConnections: number;
+  /** Host names (lower case, no port) that TCP listeners answer besides loopback ones (DNS-rebinding protection). */
+  readonly allowedHosts: readonly string[];
 }
 
 /** The raw value of a setting as given by a flag or the config file. */
@@ -59,7 +64,13 @@ const DEFAULT_STORE = '/etc/xprov/provisioning.yaml';
 
 /** Every setting, its flag, its default and its help: the one place defaults live. */
 export const SETTINGS = [
-  { key: 'store', flag: 'store', type: 'string', default: DEFAULT_STORE, help: 'store: a path or file: URL of a YAML/JSON provisioning file' },
+  {
+    key: 'store',
+    flag: 'store',
+    type: 'string',
+    default: DEFAULT_STORE,
+    help: 'where provisioning information comes from: a path or file: URL of a YAML/JSON store file; credentials:DIR, a directory of one file per field (credentials: alone is systemd\'s $CREDENTIALS_DIRECTORY); or dps:SETTINGS, register with DPS using that settings file',
+  },
   { key: 'listen', flag: 'listen', type: 'string', multiple: true, default: undefined, help: `where to listen, repeatable: unix:///abs.sock, http://127.0.0.1:PORT, fd://NAME (default ${DEFAULT_LISTEN_URL}, or the sockets systemd passes)` },
   { key: 'socketMode', flag: 'socket-mode', type: 'string', default: '0660', help: 'octal permission bits of created Unix sockets' },
   { key: 'socketGroup', flag: 'socket-group', type: 'string', default: undefined, help: 'group (name or gid) of created Unix sockets' },
@@ -69,6 +80,15 @@ export const SETTINGS = [
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', type: 'string', default: 30_000, help: 'ms a client has to send its whole request' },
   { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', type: 'string', default: 5_000, help: 'ms an idle keep-alive connection stays open' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', type: 'string', default: 10_000, help: 'ms in-flight requests get on SIGTERM before connections are cut' },
+  { key: 'maxConnections', flag: 'max-connections', type: 'string', default: 64, help: 'open connections across all listeners; at the limit a new one closes the longest idle one, or is closed when all are busy' },
+  {
+    key: 'allowedHosts',
+    flag: 'allowed-host',
+    type: 'string',
+    multiple: true,
+    default: undefined,
+    help: 'a Host name TCP listeners answer besides localhost, 127.0.0.0/8 and [::1] (others get 421: DNS-rebinding protection), repeatable',
+  },
   { key: 'insecurePermissions', flag: 'insecure-permissions', type: 'boolean', default: false, help: 'serve store files that group/others can write or others can read (refused otherwise)' },
 ] as const satisfies readonly Setting<keyof ServeConfig>[];
 
@@ -124,6 +144,25 @@ function parseSocketMode(raw: Raw): number {
     throw new ConfigError('socketMode must let the owner read and write the socket (0600 or more)');
   }
   return mode;
+}
+
+function parseMaxConnections(raw: Raw): number {
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text !== 'string' || !/^\d{1,6}$/.test(text) || Number(text) === 0) {
+    throw new ConfigError('maxConnections must be a positive whole number (default 64)');
+  }
+  return Number(text);
+}
+
+function parseAllowedHosts(raw: Raw): string[] {
+  const hosts = raw === undefined ? [] : asStringList('allowedHosts', raw);
+  return hosts.map((host) => {
+    const name = normaliseAllowedHost(host);
+    if (name === undefined) {
+      throw new ConfigError(`allowedHosts: ${JSON.stringify(host)} is not a host name or address (give it without scheme, port or path, e.g. edge-gateway.local)`);
+    }
+    return name;
+  });
 }
 
 function parseLogLevel(raw: Raw): LogLevel {
@@ -264,5 +303,7 @@ export function parseServeConfig(argv: readonly string[], context: ConfigContext
     keepAliveTimeoutMs: parseMs('keepAliveTimeoutMs', raw('keepAliveTimeoutMs')),
     shutdownTimeoutMs: parseMs('shutdownTimeoutMs', raw('shutdownTimeoutMs')),
     insecurePermissions: asBoolean('insecurePermissions', raw('insecurePermissions')),
+    maxConnections: parseMaxConnections(raw('maxConnections')),
+    allowedHosts: parseAllowedHosts(raw('allowedHosts')),
   };
 }

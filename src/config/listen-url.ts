@@ -8,6 +8,7 @@
  *   (`fd://` alone: every passed socket).
  */
 import { ConfigError } from './config-error.js';
+import { isLoopbackName } from './host-names.js';
 
 /** Where to listen. */
 export type ListenerSpec =
@@ -18,9 +19,9 @@ export type ListenerSpec =
 /** The listener IoT Edge's documentation uses, and xprov's default. */
 export const DEFAULT_LISTEN_URL = 'http://127.0.0.1:9999';
 
-/** True for names and addresses that only this machine can reach. */
+/** True for names and addresses that only this machine can reach (the Host check's own rule). */
 export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  return isLoopbackName(host.toLowerCase());
 }
 
 /** A ListenerSpec as the URL it was parsed from, for logs and messages. */

@@ -11,7 +11,7 @@ import { logRequest } from './access-log.js';
 import { handlers } from './operations/registry.js';
 import type { OperationHandler } from './operation.js';
 import { parseQuery } from './query.js';
-import { refuseRequestBody } from './request-body.js';
+import { announcesBody, refuseRequestBody } from './request-body.js';
 import { writeAnswer } from './response-writer.js';
 import { route } from './route.js';
 import { toHttpError } from './to-http-error.js';
@@ -44,6 +44,11 @@ export function createApp(service: ProvisioningService, log: Logger): Koa {
         log.error({ method, path, cause: causeChain(err) }, 'internal error');
       }
       writeAnswer(ctx, answer.status, { message: answer.message }, answer.headers);
+    }
+    if (announcesBody(ctx.req)) {
+      // On every path, not only the 413: keeping the connection alive would make Node
+      // read (drain) the whole unread body to find the next request.
+      ctx.set('Connection', 'close');
     }
     logRequest(log, method, path, ctx.status, started);
   });

@@ -3,8 +3,9 @@
  * devices xprov runs on (no NSS modules for local system groups).
  */
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/config-error.js';
 
-/** Resolves a group name or numeric gid; throws with a clear message if unknown. */
+/** Resolves a group name or numeric gid; throws a ConfigError (exit 2) with a clear message if unknown. */
 export function resolveGroup(group: string, groupFile = '/etc/group'): number {
   if (/^\d+$/.test(group)) {
     return Number(group);
@@ -13,7 +14,7 @@ export function resolveGroup(group: string, groupFile = '/etc/group'): number {
   try {
     text = readFileSync(groupFile, 'utf8');
   } catch {
-    throw new Error(`cannot resolve group ${JSON.stringify(group)}: ${groupFile} is not readable`);
+    throw new ConfigError(`socketGroup: cannot resolve group ${JSON.stringify(group)}: ${groupFile} is not readable`);
   }
   for (const line of text.split('\n')) {
     const [name, , gid] = line.split(':');
@@ -21,5 +22,5 @@ export function resolveGroup(group: string, groupFile = '/etc/group'): number {
       return Number(gid);
     }
   }
-  throw new Error(`unknown group ${JSON.stringify(group)}`);
+  throw new ConfigError(`socketGroup: unknown group ${JSON.stringify(group)} (not in ${groupFile}; create it with groupadd, or give a gid)`);
 }

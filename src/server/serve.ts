@@ -38,12 +38,21 @@ export async function startService(
   try {
     listeners = await bindListeners(config.listen, app.callback(), {
       timeouts: config,
-      socket: { mode: config.socketMode, gid },
+      socket: { mode: config.socketMode, gid, insecurePermissions: config.insecurePermissions },
       passed,
+      maxConnections: config.maxConnections,
+      allowedHosts: config.allowedHosts,
+      log,
     });
   } catch (err) {
     await store.close();
     throw err;
+  }
+  if ((config.socketMode & 0o002) !== 0 && config.listen.some((l) => l.kind === 'unix')) {
+    log.warn(
+      { socketMode: `0${config.socketMode.toString(8)}` },
+      'socketMode lets every local user connect to the socket and read the provisioning secrets; use 0660 with socketGroup',
+    );
   }
   log.info({ listen: listeners.map((l) => l.description), store: store.description }, 'xprov serving');
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
@@ -27,6 +28,19 @@ async function freePort(): Promise<number> {
       const address = server.address();
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
+  });
+}
+
+/** GET_PATH on 127.0.0.1:`port` with the given Host, as a browser sends it for a name that resolves there. */
+function requestWithHost(port: number, host: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: GET_PATH, headers: { host }, setHost: false, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -280,6 +294,9 @@ describe('xprov serve (end to end)', () => {
       ['an unknown option', ['--port', '1'], /^xprov: Unknown option '--port'.*\n$/],
       ['an unreadable config file', ['--config', '/nonexistent/xprov.yaml'], /^xprov: config file \/nonexistent\/xprov\.yaml does not exist\n$/],
       ['a remote address', ['--listen', 'http://0.0.0.0:9999'], /^xprov: listen "http:\/\/0\.0\.0\.0:9999" is not a loopback address.*--allow-remote.*\n$/],
+      // issue 8: exited 1, where configuration errors exit 2.
+      ['an unknown socket group', ['--socket-group', 'nosuchgroup'], /^xprov: socketGroup: unknown group "nosuchgroup" \(not in \/etc\/group; create it with groupadd, or give a gid\)\n$/],
+      ['a bad --max-connections', ['--max-connections', 'lots'], /^xprov: maxConnections must be a positive whole number \(default 64\)\n$/],
     ];
     for (const [name, args, message] of cases) {
       it(name, async () => {
@@ -309,11 +326,63 @@ describe('xprov serve (end to end)', () => {
       assert.equal(xprov.stderr(), `xprov: config file ${fifo} is a FIFO (named pipe), not a regular file\n`);
     });
 
+    it('a socket directory others can write (issue 8), naming the fix', async () => {
+      const dir = path.join(tempDir(), 'open');
+      mkdirSync(dir);
+      chmodSync(dir, 0o777);
+      const xprov = runXprov(['serve', '--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${dir}/x.sock`]);
+      assert.equal(await xprov.exited, 2);
+      assert.equal(
+        xprov.stderr(),
+        `xprov: socket directory ${dir} (another user could replace the socket in it) has owner root and mode 0777 (writable by group, writable by others); fix: chmod g-w,o-w ${dir} (or run with --insecure-permissions)\n`,
+      );
+      assert.equal(existsSync(`${dir}/x.sock`), false);
+    });
+
     it('an unknown command', async () => {
       const xprov = runXprov(['srve']);
       assert.equal(await xprov.exited, 2);
       assert.equal(xprov.stderr(), 'xprov: unknown command "srve" (see xprov --help)\n');
     });
+  });
+
+  it('exits 1 at once with a clear error for a socket directory that cannot be made (issue 8: unix:///proc/x/y.sock looped in mkdir, deaf to SIGTERM)', async () => {
+    const xprov = runXprov(['serve', '--store', privateExample('symmetric-key-hsm.yaml'), '--listen', 'unix:///proc/x/y.sock']);
+    assert.equal(await xprov.exited, 1);
+    assert.match(xprov.stderr(), /^xprov: cannot start: cannot create the socket directory \/proc\/x: ENOENT/);
+  });
+
+  it('warns when the socket mode lets every local user connect', async () => {
+    const socketPath = path.join(tempDir(), 'x.sock');
+    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--socket-mode', '0666']);
+    assert.equal(lstatSync(socketPath).mode & 0o777, 0o666);
+    const warning = xprov.logLines().find((l) => l.level === 40 && typeof l.msg === 'string' && l.msg.startsWith('socketMode lets every local user connect'));
+    assert.equal(warning?.socketMode, '0666');
+    assert.equal(await xprov.stop(), 0);
+  });
+
+  it('answers a DNS-rebinding request (Host: evil.example) over TCP with 421 and no key, the daemon with its key', async () => {
+    const port = await freePort();
+    const xprov = await serveXprov(['--store', privateExample('symmetric-key-payload.yaml'), '--listen', `http://127.0.0.1:${port}`, '--allowed-host', 'edge.local']);
+    const rebound = await requestWithHost(port, `evil.example:${port}`);
+    assert.equal(rebound.status, 421);
+    assert.match((JSON.parse(rebound.body.toString('utf8')) as { message: string }).message, /^Host "evil\.example:\d+" is not answered here/);
+    assert.ok(!rebound.body.toString('utf8').includes('"key"'));
+    for (const host of ['127.0.0.1', 'localhost', 'edge.local']) {
+      const res = await requestWithHost(port, `${host}:${port}`);
+      assert.equal(res.status, 200, host);
+      assert.equal(parseLikeDaemon(res.body).credentials.kind, 'symmetric-key-payload');
+    }
+    assert.equal(await xprov.stop(), 0);
+  });
+
+  it('lists every store form in serve --help (issue 8: credentials: and dps: were missing)', async () => {
+    const help = runXprov(['serve', '--help']);
+    assert.equal(await help.exited, 0);
+    assert.match(help.stdout(), /credentials:DIR/);
+    assert.match(help.stdout(), /dps:SETTINGS/);
+    assert.match(help.stdout(), /--max-connections VALUE\n.*\[default: 64\]/);
+    assert.match(help.stdout(), /--allowed-host VALUE/);
   });
 
   it('prints its version and help', async () => {

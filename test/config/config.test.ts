@@ -27,6 +27,8 @@ const DEFAULTS: ServeConfig = {
   keepAliveTimeoutMs: 5_000,
   shutdownTimeoutMs: 10_000,
   insecurePermissions: false,
+  maxConnections: 64,
+  allowedHosts: [],
 };
 
 function configError(argv: string[], context = plain): string {
@@ -66,6 +68,8 @@ describe('config', () => {
         keepAliveTimeoutMs: 1000,
         shutdownTimeoutMs: 3000,
         insecurePermissions: true,
+        maxConnections: 16,
+        allowedHosts: ['edge-gateway.local', '::1'],
       } satisfies ServeConfig);
     });
 
@@ -111,6 +115,19 @@ describe('config', () => {
       assert.deepEqual(parseServeConfig(['--store', 'credentials:secrets'], { ...plain, env }).store, { kind: 'credentials', dir: '/srv/work/secrets' });
     });
 
+    it('takes --max-connections and repeated --allowed-host (names and addresses, normalised)', () => {
+      const config = parseServeConfig(['--max-connections', '8', '--allowed-host', 'Gateway.Local.', '--allowed-host', '[fd00::1]', '--allowed-host', '10.0.0.5'], plain);
+      assert.equal(config.maxConnections, 8);
+      assert.deepEqual(config.allowedHosts, ['gateway.local', 'fd00::1', '10.0.0.5']);
+    });
+
+    it('names every store form in the help of --store (issue 8: credentials: and dps: were missing)', () => {
+      const usage = serveUsage();
+      for (const form of ['file:', 'credentials:DIR', '$CREDENTIALS_DIRECTORY', 'dps:SETTINGS']) {
+        assert.ok(usage.includes(form), `${form} missing from serve --help`);
+      }
+    });
+
     it('serves loosely permitted store files only when told to', () => {
       assert.equal(parseServeConfig(['--insecure-permissions'], plain).insecurePermissions, true);
     });
@@ -137,6 +154,10 @@ describe('config', () => {
       ['listener with a path', ['--listen', 'http://127.0.0.1:9999/prefix'], /must not have a path/],
       ['unix with a host', ['--listen', 'unix://run/x.sock'], /absolute path and no host/],
       ['unix without a file', ['--listen', 'unix:///run/'], /must name a file/],
+      ['zero max connections', ['--max-connections', '0'], /maxConnections must be a positive whole number/],
+      ['max connections not a number', ['--max-connections', 'lots'], /maxConnections must be a positive whole number/],
+      ['allowed host with a port', ['--allowed-host', 'gateway.local:9999'], /allowedHosts: "gateway\.local:9999" is not a host name or address \(give it without scheme, port or path/],
+      ['allowed host as a URL', ['--allowed-host', 'http://gateway.local'], /allowedHosts: "http:\/\/gateway\.local" is not a host name/],
       ['listener with a query', ['--listen', 'http://127.0.0.1:1/?a=b'], /must not have a user, query or fragment/],
     ];
     for (const [name, argv, expected] of cases) {

@@ -16,7 +16,7 @@ describe('listen URLs', () => {
     for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1']) {
       assert.equal(isLoopbackHost(host), true, host);
     }
-    for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) {
+    for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1', '127.0.0.256', 'localhost.example.com']) {
       assert.equal(isLoopbackHost(host), false, host);
     }
   });

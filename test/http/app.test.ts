@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import { type Socket, createConnection } from 'node:net';
 import path from 'node:path';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
-import { StoreUnavailableError } from '../../src/errors.js';
+import { BadRequestError, StoreUnavailableError } from '../../src/errors.js';
+import { MAX_QUERY_PARAMETERS, parseQueryString } from '../../src/http/query.js';
+import { createApp } from '../../src/http/app.js';
+import { ProvisioningService } from '../../src/service.js';
 import type { SecretsAdapter } from '../../src/store/adapter.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon } from '../support/daemon-client.js';
@@ -112,12 +117,19 @@ describe('HTTP app', () => {
     assert.deepEqual(json(res.body), { message: 'this operation takes no request body' });
   });
 
+  it('answers a 15 KB a&a&... query with 400 naming the bound', async () => {
+    const res = await daemonRequest(server.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}${'&a'.repeat(7500)}`);
+    assert.equal(res.status, 400);
+    assert.deepEqual(json(res.body), { message: `too many query parameters (at most ${MAX_QUERY_PARAMETERS})` });
+    assertConformsToSpec('GetDeviceProvisioningInformation', res);
+  });
+
   it('accepts an empty body announced with content-length: 0', async () => {
     const res = await daemonRequest(server.endpoint, 'POST', `/device/reprovision${API_VERSION_QUERY}`, { 'content-length': '0' });
     assert.equal(res.status, 200);
   });
 
-  it('ignores the Host header and unknown query parameters', async () => {
+  it('ignores the Host header (the TCP listeners check it, not the app) and unknown query parameters', async () => {
     const res = await daemonRequest(server.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}&trace=1`, { host: 'anything.invalid:1' });
     assert.equal(res.status, 200);
   });
@@ -172,6 +184,76 @@ describe('HTTP app', () => {
   });
 });
 
+describe('HTTP app and announced request bodies (issue 8: 404/400/405 drained up to 512 MiB over keep-alive)', () => {
+  const BODY = 64 * 1024 * 1024;
+  let store: FileStore;
+  let server: Server;
+  let socketPath: string;
+  const serverSockets: Socket[] = [];
+
+  before(async () => {
+    store = await FileStore.open(privateExample('symmetric-key-payload.yaml'), captureLog().log, { watch: false });
+    const log = captureLog().log;
+    server = createServer(createApp(new ProvisioningService(store, log), log).callback());
+    server.on('connection', (socket) => serverSockets.push(socket));
+    socketPath = path.join(tempDir(), 'body.sock');
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await store.close();
+  });
+
+  /**
+   * Announces a 64 MiB body and keeps writing it until the server closes the
+   * connection; resolves with the answer's head and how much the server read.
+   */
+  function announceBody(method: string, target: string, headers: string): Promise<{ head: string; serverRead: number }> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(socketPath);
+      const data = Buffer.alloc(64 * 1024, 0x61);
+      const chunk = headers.includes('chunked') ? Buffer.concat([Buffer.from('10000\r\n'), data, Buffer.from('\r\n')]) : data;
+      let received = '';
+      let written = 0;
+      let closed = false;
+      socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        closed = true;
+        const mine = serverSockets.at(-1);
+        if (mine === undefined) {
+          reject(new Error('the server saw no connection'));
+          return;
+        }
+        resolve({ head: received.split('\r\n\r\n')[0] ?? '', serverRead: mine.bytesRead });
+      });
+      const pump = (): void => {
+        while (!closed && written < BODY && socket.write(chunk)) written += chunk.length;
+      };
+      socket.on('drain', pump);
+      socket.write(`${method} ${target} HTTP/1.1\r\nhost: 0:0\r\n${headers}\r\n`, pump);
+    });
+  }
+
+  const paths: [string, string, string, number][] = [
+    ['an unknown path', 'POST', '/nope', 404],
+    ['a missing api-version', 'POST', '/device/reprovision', 400],
+    ['a wrong method', 'PUT', `/device/provisioninginformation${API_VERSION_QUERY}`, 405],
+    ['a good request', 'POST', `/device/reprovision${API_VERSION_QUERY}`, 413],
+  ];
+  for (const [name, method, target, status] of paths) {
+    for (const [framing, headers] of [['Content-Length', `content-length: ${BODY}\r\n`], ['chunked', 'transfer-encoding: chunked\r\n']] as const) {
+      it(`answers ${name} announcing a ${framing} body with ${status}, closes the connection and reads at most 1 MiB of the 64 MiB`, async () => {
+        const { head, serverRead } = await announceBody(method, target, headers);
+        assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `));
+        assert.match(head, /\r\nconnection: close/i);
+        assert.ok(serverRead < 1024 * 1024, `the server read ${serverRead} bytes`);
+      });
+    }
+  }
+});
+
 describe('HTTP app over a file store being edited', () => {
   it('keeps answering 200 from the last valid content while the file is broken', async () => {
     const file = path.join(tempDir(), 'p.yaml');
@@ -195,13 +277,26 @@ describe('HTTP app over a file store being edited', () => {
 
 describe('query string parsing', () => {
   it('decodes names and values, repeats into arrays, and ignores empty pairs and __proto__', async () => {
-    const { parseQueryString } = await import('../../src/http/query.js');
     assert.deepEqual(parseQueryString(''), {});
     assert.deepEqual(parseQueryString('api-version=2019-04-10'), { 'api-version': '2019-04-10' });
     assert.deepEqual(parseQueryString('a=1&&b&a=2&a=3'), { a: ['1', '2', '3'], b: '' });
-    assert.deepEqual(parseQueryString('api%2Dversion=2019%2D04%2D10&x=a+b&bad=%E0%A4%A'), { 'api-version': '2019-04-10', x: 'a b', bad: '%E0%A4%A' });
+    // WHATWG decoding (URLSearchParams): invalid UTF-8 becomes U+FFFD, a stray % is kept.
+    assert.deepEqual(parseQueryString('api%2Dversion=2019%2D04%2D10&x=a+b&bad=%E0%A4%A'), { 'api-version': '2019-04-10', x: 'a b', bad: '\uFFFD%A' });
     const parsed = parseQueryString('__proto__=x&toString=y');
     assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
     assert.deepEqual(parsed, { toString: 'y' });
+  });
+
+  it(`keeps every value of a name repeated up to the bound of ${MAX_QUERY_PARAMETERS} parameters`, () => {
+    const values = Array.from({ length: MAX_QUERY_PARAMETERS }, (_, i) => String(i));
+    assert.deepEqual(parseQueryString(values.map((v) => `a=${v}`).join('&')), { a: values });
+  });
+
+  it(`refuses a query of more than ${MAX_QUERY_PARAMETERS} parameters before decoding any (issue 8: a 16 KB a&a&... query cost ~100 ms of CPU)`, () => {
+    const many = `api-version=2019-04-10${'&a'.repeat(MAX_QUERY_PARAMETERS)}`;
+    assert.throws(() => parseQueryString(many), (err: unknown) => err instanceof BadRequestError && err.message === `too many query parameters (at most ${MAX_QUERY_PARAMETERS})`);
+    // Empty pairs count: they cost a scan each as well.
+    assert.throws(() => parseQueryString('&'.repeat(MAX_QUERY_PARAMETERS)), BadRequestError);
+    assert.doesNotThrow(() => parseQueryString('&'.repeat(MAX_QUERY_PARAMETERS - 1)));
   });
 });

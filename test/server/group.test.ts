@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../../src/config/config-error.js';
 import { resolveGroup } from '../../src/server/group.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -14,9 +15,9 @@ describe('group resolution', () => {
     assert.equal(resolveGroup('1234', groupFile), 1234);
   });
 
-  it('refuses unknown groups and unreadable files', () => {
-    assert.throws(() => resolveGroup('nobody-here', groupFile), /unknown group "nobody-here"/);
+  it('refuses unknown groups and unreadable files as configuration errors (exit 2)', () => {
+    assert.throws(() => resolveGroup('nobody-here', groupFile), (err: unknown) => err instanceof ConfigError && /^socketGroup: unknown group "nobody-here" \(not in .*group; create it with groupadd, or give a gid\)$/.test(err.message));
     assert.throws(() => resolveGroup('broken', groupFile), /unknown group "broken"/);
-    assert.throws(() => resolveGroup('x', path.join(tempDir(), 'none')), /is not readable/);
+    assert.throws(() => resolveGroup('x', path.join(tempDir(), 'none')), (err: unknown) => err instanceof ConfigError && /is not readable/.test(err.message));
   });
 });

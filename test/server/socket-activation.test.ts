@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync } from 'node:fs';
-import { type Socket, connect } from 'node:net';
+import { type Socket, connect, createServer } from 'node:net';
 import path from 'node:path';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
 import { assertConformsToSpec } from '../support/spec.js';
@@ -61,6 +61,17 @@ function poke(sock: string): Promise<Socket> {
     // xprov closing the connection when it fails to start is expected, not an error.
     conn.on('error', () => {});
     conn.once('error', reject);
+  });
+}
+
+/** A free loopback port: bind 0, read it, close. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
   });
 }
 
@@ -114,6 +125,19 @@ describe('systemd socket activation (systemd-socket-activate)', () => {
     const serving = await proc.waitForLog((l) => l.msg === 'xprov serving');
     // Not the TCP default: under activation the passed sockets are the listeners.
     assert.deepEqual(serving.listen, ['fd://xprov (fd 3)']);
+    assert.equal(await proc.stop('SIGTERM'), 0);
+  });
+
+  it('checks the Host of a passed TCP socket like a TCP listener (DNS rebinding), not that of a passed Unix socket', async () => {
+    const dir = tempDir();
+    const sock = path.join(dir, 'x.sock');
+    const port = await freePort();
+    const proc = await activate([sock, `127.0.0.1:${port}`], ['unix', 'tcp'], ['--store', STORE, '--listen', 'fd://']);
+    const viaUnix = await daemonRequest(`unix://${sock}`, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
+    assert.equal(viaUnix.status, 200, 'the daemon sends the hex-encoded path as Host over a Unix socket');
+    assert.equal((await daemonRequest(`http://127.0.0.1:${port}`, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`)).status, 200);
+    const rebound = await daemonRequest(`http://127.0.0.1:${port}`, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`, { host: `evil.example:${port}` });
+    assert.equal(rebound.status, 421);
     assert.equal(await proc.stop('SIGTERM'), 0);
   });
 

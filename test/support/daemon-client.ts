@@ -30,7 +30,8 @@ export function daemonRequest(endpoint: Endpoint, method: string, path: string, 
     url.protocol === 'unix:'
       ? { socketPath: url.pathname, host: undefined }
       : { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
-  headers.host = url.protocol === 'unix:' ? `${Buffer.from(url.pathname).toString('hex')}:0` : url.host;
+  // An explicit host header wins (tests of the Host check); else the daemon's own.
+  headers.host = extraHeaders.host ?? (url.protocol === 'unix:' ? `${Buffer.from(url.pathname).toString('hex')}:0` : url.host);
   if (body) {
     headers['content-length'] = String(body.length);
   }
