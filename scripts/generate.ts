@@ -10,6 +10,8 @@
  * - swagger.json: the Swagger 2.0 source as JSON, for generators that want 2.0;
  * - openapi.json: the OpenAPI 3.0 document (swagger2openapi);
  * - types.ts: TypeScript types for paths, operations and schemas (openapi-typescript);
+ * - enums.ts: the spec's enums (status, substatus, authType, source) as readonly
+ *   arrays and union types (generate/enums.ts);
  * - operations.ts: the route table (path -> method -> operationId) and, per
  *   operation, its query parameters, walked from the spec by openapi-backend
  *   (generate/operations.ts);
@@ -22,6 +24,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { renderEnums } from './generate/enums.js';
 import { header, SPEC_HEADER } from './generate/header.js';
 import { renderOperations, walkOperations } from './generate/operations.js';
 import { loadSpec, readYaml } from './generate/spec.js';
@@ -38,6 +41,8 @@ async function render(): Promise<Map<string, string>> {
   files.set('swagger.json', `${JSON.stringify(swagger, null, 2)}\n`);
   files.set('openapi.json', `${JSON.stringify(openapi, null, 2)}\n`);
   files.set('types.ts', `${SPEC_HEADER}\n\n${astToString(await openapiTS(openapi as never))}`);
+
+  files.set('enums.ts', renderEnums(openapi));
 
   const operations = await walkOperations(openapi);
   files.set('operations.ts', renderOperations(operations));
