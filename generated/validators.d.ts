@@ -3,7 +3,7 @@
 
 import type { OperationId } from './operations.js';
 import type { components as storeComponents } from './store-types.js';
-import type { components, operations } from './types.js';
+import type { operations } from './types.js';
 
 /** One validation failure, as ajv reports it (the subset xprov reads). */
 export interface ValidationError {
@@ -19,8 +19,6 @@ export interface Validator<T> {
   errors?: ValidationError[] | null;
 }
 
-/** Validates DeviceProvisioningInfo, closed to unknown keys. */
-export declare const validateDeviceProvisioningInfo: Validator<components['schemas']['DeviceProvisioningInfo']>;
 /** Validates a store file (openapi/store.schema.yaml), closed to unknown keys. */
 export declare const validateStoreDocument: Validator<storeComponents['schemas']['StoreDocument']>;
 /** Validates the query of GetDeviceProvisioningInformation (values: string, or string[] when repeated). */

@@ -51,7 +51,7 @@ async function render(): Promise<Map<string, string>> {
   const storeTypes = await openapiTS({ openapi: '3.0.3', info: { title: 'xprov store file', version: '1' }, paths: {}, components: { schemas: storeSchemas } } as never);
   files.set('store-types.ts', `${header('openapi/store.schema.yaml')}\n\n${astToString(storeTypes)}`);
 
-  const { js, dts } = renderValidators(openapi, operations, storeSchemas);
+  const { js, dts } = renderValidators(operations, storeSchemas);
   files.set('validators.js', js);
   files.set('validators.d.ts', dts);
   return files;

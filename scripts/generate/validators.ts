@@ -5,7 +5,7 @@
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { header } from './header.js';
-import { componentSchemas, type JsonObject } from './json.js';
+import type { JsonObject } from './json.js';
 import { toJsonSchema } from './json-schema.js';
 import type { OperationEntry } from './operations.js';
 
@@ -23,8 +23,7 @@ function queryValidatorName(operationId: string): string {
 }
 
 /** The validators module and its declarations. */
-export function renderValidators(openapi: JsonObject, operations: OperationEntry[], storeSchemas: JsonObject): { js: string; dts: string } {
-  const components = componentSchemas(openapi);
+export function renderValidators(operations: OperationEntry[], storeSchemas: JsonObject): { js: string; dts: string } {
   // unicode: false makes minLength count UTF-16 units with .length instead of calling
   // ajv's ucs2length runtime helper; the only length rule is minLength: 1, where the two agree.
   const ajv = new Ajv({
@@ -35,10 +34,8 @@ export function renderValidators(openapi: JsonObject, operations: OperationEntry
     logger: { log: console.log, error: console.error, warn: warnUnlessUnicodeDeprecation },
   });
 
-  const storeSchema = toJsonSchema({ $ref: '#/components/schemas/DeviceProvisioningInfo' }, components, true);
-  ajv.addSchema(storeSchema as object, 'DeviceProvisioningInfo');
   ajv.addSchema(toJsonSchema({ $ref: '#/components/schemas/StoreDocument' }, storeSchemas, true) as object, 'StoreDocument');
-  const exports: Record<string, string> = { validateDeviceProvisioningInfo: 'DeviceProvisioningInfo', validateStoreDocument: 'StoreDocument' };
+  const exports: Record<string, string> = { validateStoreDocument: 'StoreDocument' };
 
   for (const op of operations) {
     const querySchema = {
@@ -71,7 +68,7 @@ export function renderValidators(openapi: JsonObject, operations: OperationEntry
 
 import type { OperationId } from './operations.js';
 import type { components as storeComponents } from './store-types.js';
-import type { components, operations } from './types.js';
+import type { operations } from './types.js';
 
 /** One validation failure, as ajv reports it (the subset xprov reads). */
 export interface ValidationError {
@@ -87,8 +84,6 @@ export interface Validator<T> {
   errors?: ValidationError[] | null;
 }
 
-/** Validates DeviceProvisioningInfo, closed to unknown keys. */
-export declare const validateDeviceProvisioningInfo: Validator<components['schemas']['DeviceProvisioningInfo']>;
 /** Validates a store file (openapi/store.schema.yaml), closed to unknown keys. */
 export declare const validateStoreDocument: Validator<storeComponents['schemas']['StoreDocument']>;
 ${queryDecls}
