@@ -1,7 +1,8 @@
 /**
- * Codegen: derives everything in generated/ from the Swagger 2.0 spec in openapi/
- * and the store file's schema in openapi/store.schema.yaml (which takes the fields it
- * shares with the API from the spec by $ref).
+ * Codegen: derives everything in generated/ from the Swagger 2.0 spec in openapi/,
+ * the store file's schema in openapi/store.schema.yaml (which takes the fields it
+ * shares with the API from the spec by $ref) and the DPS settings' schema in
+ * openapi/dps-settings.schema.yaml.
  *
  *   node build/scripts/generate.js OUT_DIR
  *
@@ -16,14 +17,17 @@
  *   operation, its query parameters, walked from the spec by openapi-backend
  *   (generate/operations.ts);
  * - store-types.ts: TypeScript types of the store file (StoreDocument), from its schema;
+ * - dps-settings-types.ts, dps-settings-messages.ts: the DPS settings' types and the
+ *   messages of their schema (openapi/dps-settings.schema.yaml, generate/dps-settings.ts);
  * - validators.js + validators.d.ts: precompiled standalone ajv validators for every
- *   operation's query and for the store file, so the server compiles no schema at
- *   start-up (generate/validators.ts).
+ *   operation's query, for the store file and for the DPS settings, so the server
+ *   compiles no schema at start-up (generate/validators.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { dpsSettingsSchema } from './generate/dps-settings.js';
 import { renderEnums } from './generate/enums.js';
 import { header, SPEC_HEADER } from './generate/header.js';
 import { renderOperations, walkOperations } from './generate/operations.js';
@@ -51,7 +55,15 @@ async function render(): Promise<Map<string, string>> {
   const storeTypes = await openapiTS({ openapi: '3.0.3', info: { title: 'xprov store file', version: '1' }, paths: {}, components: { schemas: storeSchemas } } as never);
   files.set('store-types.ts', `${header('openapi/store.schema.yaml')}\n\n${astToString(storeTypes)}`);
 
-  const { js, dts } = renderValidators(operations, storeSchemas);
+  const dps = dpsSettingsSchema(await readYaml(path.join(openapiDir, 'dps-settings.schema.yaml')));
+  const dpsTypes = await openapiTS({ openapi: '3.0.3', info: { title: 'xprov DPS settings', version: '1' }, paths: {}, components: { schemas: { DpsSettings: dps.typeSchema } } } as never, {
+    // The defaults are documentation: the validator does not fill them in.
+    defaultNonNullable: false,
+  });
+  files.set('dps-settings-types.ts', `${header('openapi/dps-settings.schema.yaml')}\n\n${astToString(dpsTypes)}`);
+  files.set('dps-settings-messages.ts', dps.messagesModule);
+
+  const { js, dts } = renderValidators(operations, storeSchemas, dps.jsonSchema);
   files.set('validators.js', js);
   files.set('validators.d.ts', dts);
   return files;

@@ -9,7 +9,7 @@ import type { JsonObject } from './json.js';
 import { toJsonSchema } from './json-schema.js';
 import type { OperationEntry } from './operations.js';
 
-const VALIDATORS_HEADER = header('openapi/external-provisioning.yaml and openapi/store.schema.yaml');
+const VALIDATORS_HEADER = header('openapi/external-provisioning.yaml, openapi/store.schema.yaml and openapi/dps-settings.schema.yaml');
 
 /** ajv warns that `unicode` is deprecated; it is set on purpose (see renderValidators). */
 function warnUnlessUnicodeDeprecation(...args: unknown[]): void {
@@ -23,7 +23,7 @@ function queryValidatorName(operationId: string): string {
 }
 
 /** The validators module and its declarations. */
-export function renderValidators(operations: OperationEntry[], storeSchemas: JsonObject): { js: string; dts: string } {
+export function renderValidators(operations: OperationEntry[], storeSchemas: JsonObject, dpsSettings: JsonObject): { js: string; dts: string } {
   // unicode: false makes minLength count UTF-16 units with .length instead of calling
   // ajv's ucs2length runtime helper; the only length rule is minLength: 1, where the two agree.
   const ajv = new Ajv({
@@ -31,11 +31,18 @@ export function renderValidators(operations: OperationEntry[], storeSchemas: Jso
     allErrors: true,
     strict: true,
     unicode: false,
+    // The settings' hook argv is a tuple (an absolute program, then any strings):
+    // items as a list with schema-valued additionalItems, which strictTuples would log.
+    strictTuples: false,
+    // Its conditional requirements (certFile with x509, hsm with serveAs hsm) name
+    // properties declared once, on the attestation, which strictRequired refuses.
+    strictRequired: false,
     logger: { log: console.log, error: console.error, warn: warnUnlessUnicodeDeprecation },
   });
 
   ajv.addSchema(toJsonSchema({ $ref: '#/components/schemas/StoreDocument' }, storeSchemas, true) as object, 'StoreDocument');
-  const exports: Record<string, string> = { validateStoreDocument: 'StoreDocument' };
+  ajv.addSchema(dpsSettings, 'DpsSettings');
+  const exports: Record<string, string> = { validateStoreDocument: 'StoreDocument', validateDpsSettings: 'DpsSettings' };
 
   for (const op of operations) {
     const querySchema = {
@@ -67,12 +74,15 @@ export function renderValidators(operations: OperationEntry[], storeSchemas: Jso
   const dts = `${VALIDATORS_HEADER}
 
 import type { OperationId } from './operations.js';
+import type { components as dpsSettingsComponents } from './dps-settings-types.js';
 import type { components as storeComponents } from './store-types.js';
 import type { operations } from './types.js';
 
 /** One validation failure, as ajv reports it (the subset xprov reads). */
 export interface ValidationError {
   readonly instancePath: string;
+  /** The failing keyword's place in the schema, e.g. \`#/properties/endpoint/pattern\`. */
+  readonly schemaPath: string;
   readonly keyword: string;
   readonly params: { readonly [key: string]: unknown };
   readonly message?: string;
@@ -86,6 +96,8 @@ export interface Validator<T> {
 
 /** Validates a store file (openapi/store.schema.yaml), closed to unknown keys. */
 export declare const validateStoreDocument: Validator<storeComponents['schemas']['StoreDocument']>;
+/** Validates DPS settings (openapi/dps-settings.schema.yaml), closed to unknown top-level keys. */
+export declare const validateDpsSettings: Validator<dpsSettingsComponents['schemas']['DpsSettings']>;
 ${queryDecls}
 
 /** Each operation's query validator, by operationId. */
