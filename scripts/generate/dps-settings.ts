@@ -36,7 +36,7 @@ function instanceSteps(keyword: string): number {
 /** Collects every x-message under its JSON pointer, as ajv's schemaPath names the node. */
 function collectMessages(node: Json, pointer: string, depth: number, out: Record<string, FieldMessage>): void {
   if (Array.isArray(node)) {
-    node.forEach((item, i) => collectMessages(item, `${pointer}/${i}`, depth, out));
+    for (const [i, item] of node.entries()) collectMessages(item, `${pointer}/${i}`, depth, out);
     return;
   }
   if (!isObject(node)) return;
