@@ -153,9 +153,6 @@ export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}):
   const given = (value: string | undefined, label: string): string => value ?? fail(`${label} must be a non-empty string`);
   const readSecretFile = (p: string, label: string, role: FileRole = 'secret'): string => readChecked(resolve(p), role, `${where}: ${label} ${resolve(p)}`).text;
 
-  const endpoint = doc.endpoint ?? DEFAULT_DPS_ENDPOINT;
-  const registrationId = doc.registrationId;
-
   const att = doc.attestation;
   let attestation: DpsAttestation;
   if (att.type === 'symmetricKey') {
@@ -193,9 +190,9 @@ export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}):
   }
 
   return {
-    endpoint,
+    endpoint: doc.endpoint ?? DEFAULT_DPS_ENDPOINT,
     idScope: doc.idScope,
-    registrationId,
+    registrationId: doc.registrationId,
     apiVersion: doc.apiVersion ?? DEFAULT_DPS_API_VERSION,
     attestation,
     payload: doc.payload,
