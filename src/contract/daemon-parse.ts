@@ -8,6 +8,7 @@
  * Used on answers of endpoints xprov does not control, so problems and notes name
  * fields and rules, never values.
  */
+import { AUTH_TYPES, CREDENTIAL_SOURCES, REGISTRATION_STATUSES, SUBSTATUSES } from '../../generated/enums.js';
 import { daemonOwnRefusals, unneededSecrets } from './daemon-rules.js';
 import type { Credentials, DeviceProvisioningInfo } from './types.js';
 
@@ -24,18 +25,11 @@ export type DaemonReading =
 
 type Json = Record<string, unknown>;
 
-const STATUSES: readonly NonNullable<DeviceProvisioningInfo['status']>[] = ['assigned', 'assigning', 'disabled', 'failed', 'unassigned'];
-const SPEC_SUBSTATUSES: readonly NonNullable<DeviceProvisioningInfo['substatus']>[] = [
-  'initialAssignment',
-  'deviceDataMigrated',
-  'deviceDataReset',
-  'deviceDataUpdated',
-  'reprovisionedToInitialAssignment',
-];
-/** The substatus values the daemon acts on; it reads any other as initialAssignment. */
+/**
+ * The substatus values the daemon acts on; it reads any other as initialAssignment.
+ * The daemon's own list, not the spec's enum (generated/enums.ts).
+ */
 const DAEMON_SUBSTATUSES = new Set(['initialAssignment', 'deviceDataMigrated', 'deviceDataReset', 'reprovisionedToInitialAssignment']);
-const AUTH_TYPES: readonly Credentials['authType'][] = ['symmetric-key', 'x509'];
-const SOURCES: readonly Credentials['source'][] = ['payload', 'hsm'];
 const ROOT_FIELDS = new Set(['hubName', 'deviceId', 'credentials', 'status', 'substatus']);
 const CREDENTIAL_FIELDS = new Set(['authType', 'source', 'key', 'identityCert', 'identityPrivateKey']);
 
@@ -89,13 +83,13 @@ function readSubstatus(reader: Reader, raw: string | undefined): DeviceProvision
   }
   if (!DAEMON_SUBSTATUSES.has(raw)) {
     reader.notes.push(
-      oneOf(SPEC_SUBSTATUSES, raw)
+      oneOf(SUBSTATUSES, raw)
         ? `substatus ${raw} is not one the daemon acts on: it reads it as initialAssignment`
         : 'substatus is not a value the daemon knows: it reads it as initialAssignment',
     );
   }
   // Outside the spec's enum, absent says the same to the daemon and keeps the type honest.
-  return oneOf(SPEC_SUBSTATUSES, raw) ? raw : undefined;
+  return oneOf(SUBSTATUSES, raw) ? raw : undefined;
 }
 
 /** Reads the credentials object; undefined when the daemon would refuse it. */
@@ -115,10 +109,10 @@ function readCredentials(reader: Reader, root: Json): Credentials | undefined {
   if (authType !== undefined && !oneOf(AUTH_TYPES, authType)) {
     reader.refusals.push(`credentials.authType must be one of: ${AUTH_TYPES.join(', ')}`);
   }
-  if (source !== undefined && !oneOf(SOURCES, source)) {
-    reader.refusals.push(`credentials.source must be one of: ${SOURCES.join(', ')}`);
+  if (source !== undefined && !oneOf(CREDENTIAL_SOURCES, source)) {
+    reader.refusals.push(`credentials.source must be one of: ${CREDENTIAL_SOURCES.join(', ')}`);
   }
-  if (authType === undefined || source === undefined || !oneOf(AUTH_TYPES, authType) || !oneOf(SOURCES, source)) {
+  if (authType === undefined || source === undefined || !oneOf(AUTH_TYPES, authType) || !oneOf(CREDENTIAL_SOURCES, source)) {
     return undefined;
   }
   return {
@@ -147,8 +141,8 @@ export function readLikeDaemon(body: Buffer | string): DaemonReading {
   const deviceId = reader.required(root, 'deviceId');
   const credentials = readCredentials(reader, root);
   const status = reader.optional(root, 'status');
-  if (status !== undefined && !oneOf(STATUSES, status)) {
-    reader.refusals.push(`status must be one of: ${STATUSES.join(', ')} (absent means assigned)`);
+  if (status !== undefined && !oneOf(REGISTRATION_STATUSES, status)) {
+    reader.refusals.push(`status must be one of: ${REGISTRATION_STATUSES.join(', ')} (absent means assigned)`);
   }
   const substatus = readSubstatus(reader, reader.optional(root, 'substatus'));
   reader.ignored(root, ROOT_FIELDS);
@@ -159,7 +153,7 @@ export function readLikeDaemon(body: Buffer | string): DaemonReading {
     hubName,
     deviceId,
     credentials,
-    ...(status !== undefined && oneOf(STATUSES, status) ? { status } : {}),
+    ...(status !== undefined && oneOf(REGISTRATION_STATUSES, status) ? { status } : {}),
     ...(substatus === undefined ? {} : { substatus }),
   };
   const refusals = daemonOwnRefusals(info);

@@ -5,32 +5,16 @@
  * well-formed text: a hub name with a `/` or a NUL would reach IoT Edge's URLs, its
  * config and the logs. Problems name the field and the rule, never the value.
  */
-import type { DeviceProvisioningInfo } from '../contract/types.js';
-
-/** A DPS registration status (the spec's enum, generated/ from openapi/). */
-export type RegistrationStatus = NonNullable<DeviceProvisioningInfo['status']>;
-/** A DPS substatus (the spec's enum). */
-export type Substatus = NonNullable<DeviceProvisioningInfo['substatus']>;
-
-// Records keyed by the generated unions: the compiler refuses a missing or extra value,
-// so these stay the spec's enums.
-const STATUSES: Record<RegistrationStatus, true> = { assigned: true, assigning: true, disabled: true, failed: true, unassigned: true };
-const SUBSTATUSES: Record<Substatus, true> = {
-  initialAssignment: true,
-  deviceDataMigrated: true,
-  deviceDataReset: true,
-  deviceDataUpdated: true,
-  reprovisionedToInitialAssignment: true,
-};
+import { REGISTRATION_STATUSES, type RegistrationStatus, SUBSTATUSES, type Substatus } from '../../generated/enums.js';
 
 /** True for one of the spec's registration statuses. */
 export function isRegistrationStatus(value: unknown): value is RegistrationStatus {
-  return typeof value === 'string' && Object.hasOwn(STATUSES, value);
+  return typeof value === 'string' && (REGISTRATION_STATUSES as readonly string[]).includes(value);
 }
 
 /** True for one of the spec's substatuses. */
 export function isSubstatus(value: unknown): value is Substatus {
-  return typeof value === 'string' && Object.hasOwn(SUBSTATUSES, value);
+  return typeof value === 'string' && (SUBSTATUSES as readonly string[]).includes(value);
 }
 
 /** Refused in both names whatever else their rules say (issue 8): they split lines and URLs. */

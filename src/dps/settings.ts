@@ -1,6 +1,7 @@
 /**
  * The DPS store's settings: a YAML file named by `--store dps:/etc/xprov/dps.yaml`.
- * Every field is documented in DPS_SETTINGS_HELP and the README; defaults live here.
+ * Their shape is openapi/dps-settings.schema.yaml (checked by settings-schema.ts);
+ * every field is documented there and in the README; defaults live here.
  * Secrets (keys, private keys) may be given inline or, better, by file; files are read
  * here once, at start-up, and only when trusted (files/trust.ts).
  */
@@ -8,9 +9,9 @@ import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { isStandardBase64 } from '../contract/daemon-rules.js';
-import { isShownKey } from '../contract/schema-messages.js';
 import { type FileRole, INSECURE_HINT, permissionProblem, readTrustedFileSync } from '../files/trust.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './retry.js';
+import { checkDpsSettings } from './settings-schema.js';
 import { parseYamlStrict } from '../yaml-text.js';
 
 /** The public DPS endpoint. */
@@ -65,7 +66,6 @@ export interface DpsSettings {
   readonly minRegistrationIntervalMs: number;
 }
 
-const KNOWN = ['endpoint', 'idScope', 'registrationId', 'apiVersion', 'attestation', 'payload', 'trustedCaFile', 'stateDir', 'registrationTimeoutMs', 'retryInitialDelayMs', 'retryMaxDelayMs', 'reprovisionHooks', 'minRegistrationIntervalMs'];
 const DEFAULT_STATE_DIR = '/var/lib/xprov';
 const DEFAULT_REGISTRATION_TIMEOUT_MS = 120_000;
 const DEFAULT_HOOK_TIMEOUT_MS = 30_000;
@@ -86,12 +86,6 @@ function caFileProblem(pem: string): string | undefined {
     }
   });
   return bad === -1 ? undefined : `certificate ${bad + 1} is not a valid X.509 certificate`;
-}
-
-type Obj = Record<string, unknown>;
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Settings, key, certificate and CA files are a few KiB; larger ones are refused unread. */
@@ -146,108 +140,67 @@ export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}):
   if (!parsed.ok) {
     return fail(parsed.problems[0] ?? 'not valid YAML');
   }
-  const doc = parsed.value;
-  if (!isObj(doc)) {
-    return fail('must be a mapping');
+  // The shape (types, ranges, unknown settings, what x509 and serveAs hsm require):
+  // openapi/dps-settings.schema.yaml. What follows is what a schema cannot say.
+  const checked = checkDpsSettings(parsed.value);
+  if (!checked.ok) {
+    return fail(checked.problem);
   }
-  for (const key of Object.keys(doc)) {
-    // Named only when it looks like a name: a typo (`key:SECRET`) makes a secret part of a key.
-    if (!KNOWN.includes(key)) fail(`unknown setting ${isShownKey(key) ? JSON.stringify(key) : `(not shown: ${key.length} characters)`} (known: ${KNOWN.join(', ')})`);
-  }
+  const doc = checked.doc;
   const base = path.dirname(path.resolve(file));
   const resolve = (p: string): string => path.resolve(base, p);
-  const str = (obj: Obj, key: string, label = key): string => {
-    const value = obj[key];
-    if (typeof value !== 'string' || value.trim() === '') fail(`${label} must be a non-empty string`);
-    return value as string;
-  };
-  const optStr = (obj: Obj, key: string, label = key): string | undefined => (obj[key] === undefined ? undefined : str(obj, key, label));
+  /** A field the schema requires here; a TypeScript type cannot say "required when". */
+  const given = (value: string | undefined, label: string): string => value ?? fail(`${label} must be a non-empty string`);
   const readSecretFile = (p: string, label: string, role: FileRole = 'secret'): string => readChecked(resolve(p), role, `${where}: ${label} ${resolve(p)}`).text;
 
-  const endpoint = optStr(doc, 'endpoint') ?? DEFAULT_DPS_ENDPOINT;
-  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(endpoint)) {
-    fail('endpoint must be host or host:port (no scheme, no path)');
-  }
-  const registrationId = str(doc, 'registrationId');
-  if (!/^[a-z0-9.\-_:]{1,128}$/i.test(registrationId)) {
-    fail('registrationId may only contain letters, digits and . - _ : (at most 128)');
-  }
-
   const att = doc.attestation;
-  if (!isObj(att)) {
-    return fail('attestation must be a mapping with a type (symmetricKey or x509)');
-  }
   let attestation: DpsAttestation;
   if (att.type === 'symmetricKey') {
-    const enrollment = att.enrollment ?? 'individual';
-    if (enrollment !== 'individual' && enrollment !== 'group') fail('attestation.enrollment must be individual or group');
     if ((att.key === undefined) === (att.keyFile === undefined)) fail('attestation needs exactly one of key and keyFile');
     if (att.key !== undefined) inlineKeyCheck(file, settingsFile.mode, options);
-    const key = (att.key !== undefined ? str(att, 'key', 'attestation.key') : readSecretFile(str(att, 'keyFile', 'attestation.keyFile'), 'attestation.keyFile')).trim();
+    const key = (att.key ?? readSecretFile(given(att.keyFile, 'attestation.keyFile'), 'attestation.keyFile')).trim();
     if (!isStandardBase64(key)) fail(`attestation ${att.key !== undefined ? 'key' : 'keyFile content'} must be standard base64`);
-    attestation = { type: 'symmetric-key', enrollment: enrollment as 'individual' | 'group', keyBase64: key };
-  } else if (att.type === 'x509') {
-    const certChainPem = readSecretFile(str(att, 'certFile', 'attestation.certFile'), 'attestation.certFile', 'public');
-    const privateKeyPem = readSecretFile(str(att, 'keyFile', 'attestation.keyFile'), 'attestation.keyFile');
+    attestation = { type: 'symmetric-key', enrollment: att.enrollment ?? 'individual', keyBase64: key };
+  } else {
+    const certChainPem = readSecretFile(given(att.certFile, 'attestation.certFile'), 'attestation.certFile', 'public');
+    const privateKeyPem = readSecretFile(given(att.keyFile, 'attestation.keyFile'), 'attestation.keyFile');
     if (!certChainPem.includes('-----BEGIN CERTIFICATE-----')) fail('attestation.certFile must hold a PEM certificate');
     if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKeyPem)) fail('attestation.keyFile must hold a PEM private key');
-    const serve = att.serveAs ?? 'payload';
-    let serveAs: Extract<DpsAttestation, { type: 'x509' }>['serveAs'] = { kind: 'payload' };
-    if (serve === 'hsm') {
-      const refs = att.hsm;
-      if (!isObj(refs)) return fail('attestation.hsm {identityCert, identityPrivateKey} is required with serveAs: hsm');
-      serveAs = { kind: 'hsm', identityCert: str(refs, 'identityCert', 'attestation.hsm.identityCert'), identityPrivateKey: str(refs, 'identityPrivateKey', 'attestation.hsm.identityPrivateKey') };
-    } else if (serve !== 'payload') {
-      fail('attestation.serveAs must be payload or hsm');
-    }
+    const refs = att.hsm;
+    const serveAs: Extract<DpsAttestation, { type: 'x509' }>['serveAs'] =
+      att.serveAs === 'hsm'
+        ? { kind: 'hsm', identityCert: given(refs?.identityCert, 'attestation.hsm.identityCert'), identityPrivateKey: given(refs?.identityPrivateKey, 'attestation.hsm.identityPrivateKey') }
+        : { kind: 'payload' };
     attestation = { type: 'x509', certChainPem, privateKeyPem, serveAs };
-  } else {
-    return fail('attestation.type must be symmetricKey or x509');
   }
 
-  const hooksRaw = doc.reprovisionHooks ?? [];
-  if (!Array.isArray(hooksRaw)) fail('reprovisionHooks must be a list');
-  const reprovisionHooks = (hooksRaw as unknown[]).map((hook, i): ReprovisionHook => {
-    const label = `reprovisionHooks[${i}]`;
-    if (!isObj(hook)) return fail(`${label} must be a mapping with argv`);
-    const argv = hook.argv;
-    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string') || !path.isAbsolute(argv[0] as string)) {
-      fail(`${label}.argv must be a list of strings starting with an absolute program path (no shell is used)`);
-    }
-    const timeoutMs = hook.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
-    if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) fail(`${label}.timeoutMs must be a positive whole number`);
-    return { argv: argv as [string, ...string[]], timeoutMs: timeoutMs as number };
+  const reprovisionHooks = (doc.reprovisionHooks ?? []).map((hook, i): ReprovisionHook => {
+    const [program, ...args] = hook.argv;
+    if (program === undefined) return fail(`reprovisionHooks[${i}].argv must be a list of strings starting with an absolute program path (no shell is used)`);
+    return { argv: [program, ...args], timeoutMs: hook.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS };
   });
 
-  const positive = (key: string, fallback: number): number => {
-    const value = doc[key] ?? fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(`${key} must be a positive whole number`);
-    return value as number;
-  };
-  const timeout = positive('registrationTimeoutMs', DEFAULT_REGISTRATION_TIMEOUT_MS);
-  const retry = { initialMs: positive('retryInitialDelayMs', DEFAULT_BACKOFF.initialMs), maxMs: positive('retryMaxDelayMs', DEFAULT_BACKOFF.maxMs) };
-  const caFile = optStr(doc, 'trustedCaFile');
+  const retry = { initialMs: doc.retryInitialDelayMs ?? DEFAULT_BACKOFF.initialMs, maxMs: doc.retryMaxDelayMs ?? DEFAULT_BACKOFF.maxMs };
+  const caFile = doc.trustedCaFile;
   const trustedCaPem = caFile === undefined ? undefined : readSecretFile(caFile, 'trustedCaFile', 'public');
   const caProblem = trustedCaPem === undefined ? undefined : caFileProblem(trustedCaPem);
   if (caProblem !== undefined) {
     // Node would silently trust nothing extra: fail now rather than at the first TLS error.
     fail(`trustedCaFile ${resolve(caFile as string)} ${caProblem}`);
   }
-  const intervalRaw = doc.minRegistrationIntervalMs ?? DEFAULT_MIN_REGISTRATION_INTERVAL_MS;
-  if (typeof intervalRaw !== 'number' || !Number.isInteger(intervalRaw) || intervalRaw < 0) fail('minRegistrationIntervalMs must be a whole number ≥ 0');
 
   return {
-    endpoint,
-    idScope: str(doc, 'idScope'),
-    registrationId,
-    apiVersion: optStr(doc, 'apiVersion') ?? DEFAULT_DPS_API_VERSION,
+    endpoint: doc.endpoint ?? DEFAULT_DPS_ENDPOINT,
+    idScope: doc.idScope,
+    registrationId: doc.registrationId,
+    apiVersion: doc.apiVersion ?? DEFAULT_DPS_API_VERSION,
     attestation,
     payload: doc.payload,
     trustedCaPem,
-    stateDir: resolve(optStr(doc, 'stateDir') ?? DEFAULT_STATE_DIR),
-    registrationTimeoutMs: timeout,
+    stateDir: resolve(doc.stateDir ?? DEFAULT_STATE_DIR),
+    registrationTimeoutMs: doc.registrationTimeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS,
     retry,
     reprovisionHooks,
-    minRegistrationIntervalMs: intervalRaw as number,
+    minRegistrationIntervalMs: doc.minRegistrationIntervalMs ?? DEFAULT_MIN_REGISTRATION_INTERVAL_MS,
   };
 }

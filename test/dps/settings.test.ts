@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
 import { ConfigError } from '../../src/config/config-error.js';
 import { DEFAULT_DPS_API_VERSION, DEFAULT_DPS_ENDPOINT, DEFAULT_MIN_REGISTRATION_INTERVAL_MS, type DpsSettings, loadDpsSettings } from '../../src/dps/settings.js';
-import { example } from '../support/paths.js';
+import { example, repoRoot } from '../support/paths.js';
 import { privateExample } from '../support/private-examples.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -47,6 +48,40 @@ describe('DPS settings', () => {
       minRegistrationIntervalMs: DEFAULT_MIN_REGISTRATION_INTERVAL_MS,
     } satisfies DpsSettings);
     assert.equal(DEFAULT_MIN_REGISTRATION_INTERVAL_MS, 30_000, 'the README documents 30 s');
+  });
+
+  it('applies the defaults the schema documents (openapi/dps-settings.schema.yaml)', () => {
+    type Node = { default?: unknown; properties?: Record<string, Node>; items?: Node };
+    const schema = YAML.parse(readFileSync(path.join(repoRoot, 'openapi', 'dps-settings.schema.yaml'), 'utf8')) as Node;
+    const fields = schema.properties ?? {};
+    const attestation = fields.attestation?.properties ?? {};
+    const hook = fields.reprovisionHooks?.items?.properties ?? {};
+    const dir = tempDir();
+    const file = write(dir, 'dps.yaml', `idScope: s\nregistrationId: r\nattestation: {type: symmetricKey, key: ${GROUP_KEY}}\nreprovisionHooks: [{argv: [/bin/true]}]\n`);
+    const settings = loadDpsSettings(file);
+    assert.deepEqual(
+      {
+        endpoint: fields.endpoint?.default,
+        apiVersion: fields.apiVersion?.default,
+        stateDir: fields.stateDir?.default,
+        registrationTimeoutMs: fields.registrationTimeoutMs?.default,
+        retry: { initialMs: fields.retryInitialDelayMs?.default, maxMs: fields.retryMaxDelayMs?.default },
+        minRegistrationIntervalMs: fields.minRegistrationIntervalMs?.default,
+        hookTimeoutMs: hook.timeoutMs?.default,
+        enrollment: attestation.enrollment?.default,
+      },
+      {
+        endpoint: settings.endpoint,
+        apiVersion: settings.apiVersion,
+        stateDir: settings.stateDir,
+        registrationTimeoutMs: settings.registrationTimeoutMs,
+        retry: settings.retry,
+        minRegistrationIntervalMs: settings.minRegistrationIntervalMs,
+        hookTimeoutMs: settings.reprovisionHooks[0]?.timeoutMs,
+        enrollment: settings.attestation.type === 'symmetric-key' ? settings.attestation.enrollment : undefined,
+      },
+    );
+    assert.equal(attestation.serveAs?.default, 'payload', 'x509 serves the PEM unless told otherwise');
   });
 
   it('reads every setting, x509 attestation served as hsm references', () => {
