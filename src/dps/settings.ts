@@ -1,6 +1,6 @@
 /**
  * The DPS store's settings: a YAML file named by `--store dps:/etc/xprov/dps.yaml`.
- * Every field is documented in DPS_SETTINGS_HELP and the README; defaults live here.
+ * Every field is documented in docs/dps.md; defaults live here.
  * Secrets (keys, private keys) may be given inline or, better, by file; files are read
  * here once, at start-up, and only when trusted (files/trust.ts).
  */
