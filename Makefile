@@ -5,7 +5,7 @@ NODE_MODULES := node_modules/.xprov-installed
 SOURCES := $(shell find src scripts generated bench test -type f \( -name '*.ts' -o -name '*.js' -o -name '*.cjs' -o -name '*.json' \) 2>/dev/null) tsconfig.json package.json
 STORE ?= examples/symmetric-key-payload.yaml
 
-.PHONY: all install build generate check-generated test tools run bench clean
+.PHONY: all install build generate check-generated docs check-docs test tools run bench clean
 
 all: build
 
@@ -38,6 +38,17 @@ check-generated: build/.stamp
 	if diff -ru generated $$tmp --exclude=README.md; then rm -rf $$tmp; echo "generated/ matches openapi/"; \
 	else rm -rf $$tmp; echo "generated/ is stale: run 'make generate' and commit" >&2; exit 1; fi
 
+# Regenerates docs/configuration.md from docs/configuration.template.md and the SETTINGS
+# table of src/config/config.ts (commit the result).
+docs: build/.stamp
+	node build/scripts/config-doc.js docs/configuration.md
+
+# Fails when docs/configuration.md is not what the template and SETTINGS produce.
+check-docs: build/.stamp
+	@tmp=$$(mktemp) && node build/scripts/config-doc.js $$tmp && \
+	if diff -u docs/configuration.md $$tmp; then rm -f $$tmp; echo "docs/configuration.md matches SETTINGS"; \
+	else rm -f $$tmp; echo "docs/configuration.md is stale: run 'make docs' and commit" >&2; exit 1; fi
+
 # Tools the tests run: systemd-analyze and systemd-socket-activate (the shipped units,
 # socket activation) and openssl (throwaway certificates: the DPS emulator's, and those
 # of the certificate checks: expired, wrong key, wrong chain order...). Installed
@@ -51,7 +62,7 @@ tools:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "install$$missing to run the tests" >&2; exit 1; fi; fi
 
-test: build tools check-generated
+test: build tools check-generated check-docs
 	npx mocha
 
 # The examples are public, throwaway fakes, and git checks them out 0644, which xprov

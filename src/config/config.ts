@@ -71,9 +71,9 @@ export const SETTINGS = [
     default: DEFAULT_STORE,
     help: 'where provisioning information comes from: a path or file: URL of a YAML/JSON store file; credentials:DIR, a directory of one file per field (credentials: alone is systemd\'s $CREDENTIALS_DIRECTORY); or dps:SETTINGS, register with DPS using that settings file',
   },
-  { key: 'listen', flag: 'listen', type: 'string', multiple: true, default: undefined, help: `where to listen, repeatable: unix:///abs.sock, http://127.0.0.1:PORT, fd://NAME (default ${DEFAULT_LISTEN_URL}, or the sockets systemd passes)` },
+  { key: 'listen', flag: 'listen', type: 'string', multiple: true, default: undefined, help: `where to listen, repeatable: unix:///abs.sock, http://127.0.0.1:PORT, fd://NAME (a socket systemd passes, by its FileDescriptorName=; fd:// alone: all of them) (default ${DEFAULT_LISTEN_URL}, or the sockets systemd passes)` },
   { key: 'socketMode', flag: 'socket-mode', type: 'string', default: '0660', help: 'octal permission bits of created Unix sockets' },
-  { key: 'socketGroup', flag: 'socket-group', type: 'string', default: undefined, help: 'group (name or gid) of created Unix sockets' },
+  { key: 'socketGroup', flag: 'socket-group', type: 'string', default: undefined, help: "group (name or gid) of created Unix sockets (default: the process's group)" },
   { key: 'allowRemote', flag: 'allow-remote', type: 'boolean', default: false, help: 'allow TCP listeners on non-loopback addresses (plain HTTP carrying secrets!)' },
   { key: 'logLevel', flag: 'log-level', type: 'string', default: 'info', help: `log level: ${LOG_LEVELS.join(', ')}` },
   { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', type: 'string', default: 10_000, help: 'ms a client has to send its request headers' },
@@ -87,9 +87,9 @@ export const SETTINGS = [
     type: 'string',
     multiple: true,
     default: undefined,
-    help: 'a Host name TCP listeners answer besides localhost, 127.0.0.0/8 and [::1] (others get 421: DNS-rebinding protection), repeatable',
+    help: 'a Host name or address TCP listeners answer besides localhost, 127.0.0.0/8 and [::1] (others get 421: DNS-rebinding protection), repeatable',
   },
-  { key: 'insecurePermissions', flag: 'insecure-permissions', type: 'boolean', default: false, help: 'serve store files that group/others can write or others can read (refused otherwise)' },
+  { key: 'insecurePermissions', flag: 'insecure-permissions', type: 'boolean', default: false, help: 'use store, key, settings and state files that are not trusted (owner, mode or path: refused otherwise), and Unix sockets in a directory others could change, with a warning' },
 ] as const satisfies readonly Setting<keyof ServeConfig>[];
 
 /** Where the process is and what it was given, so that parsing stays pure and testable. */

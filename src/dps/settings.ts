@@ -1,7 +1,7 @@
 /**
  * The DPS store's settings: a YAML file named by `--store dps:/etc/xprov/dps.yaml`.
  * Their shape is openapi/dps-settings.schema.yaml (checked by settings-schema.ts);
- * every field is documented there and in the README; defaults live here.
+ * every field is documented there and in docs/dps.md; defaults live here.
  * Secrets (keys, private keys) may be given inline or, better, by file; files are read
  * here once, at start-up, and only when trusted (files/trust.ts).
  */
