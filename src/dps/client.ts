@@ -180,7 +180,7 @@ export class DpsClient {
       let retryAfterMs: number | undefined;
       try {
         progress.attempts += 1;
-        const answer = await this.#send(method, path, body, deadline, signal);
+        const answer = await this.#send(method, path, body, signal);
         if (answer.status === 200 || answer.status === 202) {
           return answer;
         }
@@ -217,7 +217,7 @@ export class DpsClient {
     }
   }
 
-  #send(method: string, path: string, body: string | undefined, deadline: number, signal: AbortSignal): Promise<HttpAnswer> {
+  #send(method: string, path: string, body: string | undefined, signal: AbortSignal): Promise<HttpAnswer> {
     const { endpoint, credentials, idScope, registrationId } = this.#options;
     const url = new URL(`https://${endpoint}`);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'xprov' };
@@ -241,8 +241,12 @@ export class DpsClient {
         path,
         headers,
         body,
-        // An idle socket is cut after this; a slow but steady one by the deadline's signal.
-        idleTimeoutMs: Math.max(1, Math.min(this.#options.requestTimeoutMs ?? 30_000, deadline - Date.now())),
+        // An idle socket is cut after this; a slow but steady one, and any request at the
+        // deadline, by the deadline's signal alone. Not shortened to the time left: that
+        // timer (set from the wall clock) and the deadline's raced, and a request still
+        // connecting on a busy or clock-stepped device was reported as a network timeout
+        // (ETIMEDOUT) instead of the last failure DPS gave.
+        idleTimeoutMs: this.#options.requestTimeoutMs ?? 30_000,
         ...(this.#ca ? { ca: this.#ca } : {}),
         ...(credentials.kind === 'x509' ? { cert: credentials.certChainPem, key: credentials.privateKeyPem } : {}),
       },
