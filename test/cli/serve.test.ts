@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
-import { TestCa, type TestIdentity } from '../support/certs.js';
+import { TestCa, type TestIdentity } from '../support/pki.js';
 import { example } from '../support/paths.js';
 import { privateExample } from '../support/private-examples.js';
 import { assertConformsToSpec } from '../support/spec.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { TestCa } from '../support/certs.js';
+import { TestCa } from '../support/pki.js';
 import { provisionLikeDaemon } from '../support/daemon-client.js';
 import { eventually } from '../support/eventually.js';
 import { example } from '../support/paths.js';

@@ -14,7 +14,7 @@ import { StoreUnavailableError } from '../../src/errors.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { DpsStore } from '../../src/store/dps-store.js';
 import { parseLikeDaemon } from '../support/daemon-client.js';
-import { TestCa } from '../support/certs.js';
+import { TestCa } from '../support/pki.js';
 import { DpsEmulator, makeCertificateAuthority, makeDeviceCertificate } from '../support/dps-emulator.js';
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';

@@ -32,14 +32,15 @@ import path from 'node:path';
 import Koa, { type Context } from 'koa';
 import { checkSas, checkX509, deriveDeviceKey } from './dps-emulator/credentials.js';
 import { type HostileBehaviour, misbehave } from './dps-emulator/hostile.js';
-import { makeCertificateAuthority, makeServerCertificate } from './dps-emulator/pki.js';
+
 import { type Credential, DPS_API_VERSIONS, DpsError, answerError, attestationResult, parseRoute, readBody, readCredential, timestamp } from './dps-emulator/protocol.js';
 import type { Attestation, Assignment, DpsEmulatorOptions, Enrollment, Failure, RecordedRequest, RegistrationState, Substatus } from './dps-emulator/types.js';
+import { makeCertificateAuthority, makeServerCertificate } from './pki.js';
 import { recordOutput, registerSecret } from './secrets.js';
 import { tempDir } from './tmp.js';
 
 export { deriveDeviceKey } from './dps-emulator/credentials.js';
-export { type DeviceCertificate, type TestCertificateAuthority, makeCertificateAuthority, makeDeviceCertificate } from './dps-emulator/pki.js';
+export { type TestIdentity as DeviceCertificate, type TestCa as TestCertificateAuthority, makeCertificateAuthority, makeDeviceCertificate } from './pki.js';
 export { DPS_API_VERSIONS } from './dps-emulator/protocol.js';
 export type { HostileBehaviour } from './dps-emulator/hostile.js';
 export type { Assignment, Attestation, DpsEmulatorOptions, Failure, RecordedRequest, Substatus } from './dps-emulator/types.js';
