@@ -165,7 +165,10 @@ describe('DPS store', () => {
   });
 
   it('keeps serving the previous result when DPS is down during a reprovision', async () => {
-    const store = await open({ ...individual, registrationTimeoutMs: 300 });
+    // The deadline ends the outage's retries; it must also leave the registrations before
+    // and after (a PUT and two polls, each a TLS handshake with the in-process emulator)
+    // room on a loaded machine: 300 ms did not, and the recovery gave up "still assigning".
+    const store = await open({ ...individual, registrationTimeoutMs: 1000 });
     await eventually(() => store.getProvisioningInfo());
     dps.moveRegistration('dev-1', { hub: 'hub-b.azure-devices.net', substatus: 'deviceDataMigrated' });
     await dps.setDown(true);
