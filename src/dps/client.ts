@@ -40,6 +40,11 @@ export interface DpsClientOptions {
   /** Per-request timeout. */
   readonly requestTimeoutMs?: number;
   readonly backoff?: BackoffPolicy;
+  /**
+   * The wait between requests (Retry-After, backoff), ended early by the signal:
+   * real timers by default; tests inject one that records the waits instead of sleeping.
+   */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** What DPS assigned, checked (assignment-rules.ts). */
@@ -134,7 +139,7 @@ export class DpsClient {
         throw new DpsError('unavailable', `DPS unavailable: registration still assigning after ${poll + 1} polls (deadline of ${this.#options.deadlineMs} ms reached)`);
       }
       progress.last = `registration still assigning after ${poll + 1} polls`;
-      await sleep(wait, signal);
+      await (this.#options.sleep ?? sleep)(wait, signal);
       answer = await this.#withRetries('GET', this.#path(`/operations/${encodeURIComponent(operationId)}`), undefined, deadline, signal, progress, onRetry);
     }
     return this.#result(answer);
@@ -213,7 +218,7 @@ export class DpsClient {
         throw new DpsError('unavailable', `DPS unavailable: ${reason} (gave up after ${progress.attempts} attempts within ${this.#options.deadlineMs} ms)`);
       }
       onRetry?.({ attempt: attempt + 1, delayMs, reason });
-      await sleep(delayMs, signal);
+      await (this.#options.sleep ?? sleep)(delayMs, signal);
     }
   }
 

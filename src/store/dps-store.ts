@@ -21,7 +21,7 @@
  */
 import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { daemonFindings } from '../contract/daemon-rules.js';
-import { DpsClient, type RegistrationResult } from '../dps/client.js';
+import { DpsClient, type DpsClientOptions, type RegistrationResult } from '../dps/client.js';
 import { DpsError } from '../dps/errors.js';
 import { runHooks } from '../dps/hooks.js';
 import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
@@ -48,6 +48,8 @@ export interface DpsStoreOptions {
   readonly insecurePermissions?: boolean;
   /** The clock of the rate limit (epoch ms); Date.now by default, injected by tests. */
   readonly now?: () => number;
+  /** The waits between DPS requests (Retry-After, backoff); real timers by default, injected by tests. */
+  readonly sleep?: DpsClientOptions['sleep'];
 }
 
 /** Serves what DPS assigned to this device. */
@@ -68,12 +70,12 @@ export class DpsStore implements SecretsAdapter {
   #refusals: readonly string[] = [];
   #closed = false;
 
-  private constructor(settings: DpsSettings, log: Logger, trust: RegistrationStateOptions, now: () => number) {
+  private constructor(settings: DpsSettings, log: Logger, trust: RegistrationStateOptions, options: DpsStoreOptions) {
     this.#settings = settings;
     this.#identity = { endpoint: settings.endpoint, idScope: settings.idScope, registrationId: settings.registrationId };
     this.description = `dps ${settings.idScope}/${settings.registrationId} via ${settings.endpoint}`;
     this.#log = log.child({ store: 'dps', registrationId: settings.registrationId });
-    this.#gate = new RegistrationGate({ minIntervalMs: settings.minRegistrationIntervalMs, now, log: this.#log });
+    this.#gate = new RegistrationGate({ minIntervalMs: settings.minRegistrationIntervalMs, now: options.now ?? Date.now, log: this.#log });
     this.#state = new RegistrationState(settings.stateDir, trust);
     this.#credentials = servedCredentials(settings);
     this.#client = new DpsClient({
@@ -86,6 +88,7 @@ export class DpsStore implements SecretsAdapter {
       ...(settings.trustedCaPem ? { extraCaPem: settings.trustedCaPem } : {}),
       deadlineMs: settings.registrationTimeoutMs,
       backoff: settings.retry,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     });
   }
 
@@ -97,7 +100,7 @@ export class DpsStore implements SecretsAdapter {
     // Files that are not trusted are refused (ConfigError), or used with this warning.
     const warn = (warning: string): void => log.warn({ store: 'dps', warning }, 'store warning');
     const trust = { insecurePermissions: options.insecurePermissions === true, warn };
-    const store = new DpsStore(loadDpsSettings(settingsFile, trust), log, trust, options.now ?? Date.now);
+    const store = new DpsStore(loadDpsSettings(settingsFile, trust), log, trust, options);
     await store.#loadState();
     if (store.#saved === undefined && options.registerAtStart !== false) {
       void store.#register('first registration');
