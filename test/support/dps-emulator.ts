@@ -30,7 +30,7 @@
  * scan, and its request log (which holds none of them) is handed to the scan on stop.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Koa, { type Context } from 'koa';
 import { Enrollments } from './dps-emulator/enrollments.js';
@@ -55,6 +55,34 @@ function nonNegativeInteger(name: string, value: number): number {
     throw new RangeError(`${name} must be a non-negative integer`);
   }
   return value;
+}
+
+/** The emulators' TLS identity: a throwaway CA, its certificate in a file, and the server certificate. */
+interface EmulatorPki {
+  readonly caCertPem: string;
+  readonly caCertFile: string;
+  readonly tls: { readonly certPem: string; readonly keyPem: string };
+}
+
+let pki: EmulatorPki | undefined;
+
+/**
+ * Made once per test run and shared by every emulator: issuing costs tens of ms (two
+ * openssl runs per certificate), and nothing depends on emulators having different
+ * CAs (each has its own ID scope, so one's tokens never pass another).
+ */
+function emulatorPki(): EmulatorPki {
+  if (pki === undefined) {
+    const ca = makeCertificateAuthority('xprov DPS emulator CA - throwaway');
+    const caCertFile = path.join(tempDir(), 'dps-emulator-ca.pem');
+    writeFileSync(caCertFile, ca.certPem);
+    pki = { caCertPem: ca.certPem, caCertFile, tls: makeServerCertificate(ca) };
+  } else if (!existsSync(pki.caCertFile)) {
+    // Temporary directories may be removed between test files: the CA file is cheap to remake.
+    pki = { ...pki, caCertFile: path.join(tempDir(), 'dps-emulator-ca.pem') };
+    writeFileSync(pki.caCertFile, pki.caCertPem);
+  }
+  return pki;
 }
 
 /** The emulated DPS instance: one ID scope, HTTPS on 127.0.0.1. */
@@ -89,12 +117,10 @@ export class DpsEmulator {
     this.transport = new EmulatorTransport(tls, app.callback());
   }
 
-  /** Starts an emulator on a free port with a fresh CA and server certificate. */
+  /** Starts an emulator on a free port, with the throwaway CA and server certificate of the test run. */
   static async start(options: DpsEmulatorOptions = {}): Promise<DpsEmulator> {
-    const ca = makeCertificateAuthority('xprov DPS emulator CA - throwaway');
-    const caCertFile = path.join(tempDir(), 'dps-emulator-ca.pem');
-    writeFileSync(caCertFile, ca.certPem);
-    const emulator = new DpsEmulator(options, ca.certPem, caCertFile, makeServerCertificate(ca));
+    const { caCertPem, caCertFile, tls } = emulatorPki();
+    const emulator = new DpsEmulator(options, caCertPem, caCertFile, tls);
     await emulator.transport.listen(0);
     return emulator;
   }
