@@ -40,6 +40,11 @@ export interface DpsClientOptions {
   /** Per-request timeout. */
   readonly requestTimeoutMs?: number;
   readonly backoff?: BackoffPolicy;
+  /**
+   * The wait between requests (Retry-After, backoff), ended early by the signal:
+   * real timers by default; tests inject one that records the waits instead of sleeping.
+   */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** What DPS assigned, checked (assignment-rules.ts). */
@@ -134,7 +139,7 @@ export class DpsClient {
         throw new DpsError('unavailable', `DPS unavailable: registration still assigning after ${poll + 1} polls (deadline of ${this.#options.deadlineMs} ms reached)`);
       }
       progress.last = `registration still assigning after ${poll + 1} polls`;
-      await sleep(wait, signal);
+      await (this.#options.sleep ?? sleep)(wait, signal);
       answer = await this.#withRetries('GET', this.#path(`/operations/${encodeURIComponent(operationId)}`), undefined, deadline, signal, progress, onRetry);
     }
     return this.#result(answer);
@@ -180,7 +185,7 @@ export class DpsClient {
       let retryAfterMs: number | undefined;
       try {
         progress.attempts += 1;
-        const answer = await this.#send(method, path, body, deadline, signal);
+        const answer = await this.#send(method, path, body, signal);
         if (answer.status === 200 || answer.status === 202) {
           return answer;
         }
@@ -213,11 +218,11 @@ export class DpsClient {
         throw new DpsError('unavailable', `DPS unavailable: ${reason} (gave up after ${progress.attempts} attempts within ${this.#options.deadlineMs} ms)`);
       }
       onRetry?.({ attempt: attempt + 1, delayMs, reason });
-      await sleep(delayMs, signal);
+      await (this.#options.sleep ?? sleep)(delayMs, signal);
     }
   }
 
-  #send(method: string, path: string, body: string | undefined, deadline: number, signal: AbortSignal): Promise<HttpAnswer> {
+  #send(method: string, path: string, body: string | undefined, signal: AbortSignal): Promise<HttpAnswer> {
     const { endpoint, credentials, idScope, registrationId } = this.#options;
     const url = new URL(`https://${endpoint}`);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'xprov' };
@@ -241,8 +246,12 @@ export class DpsClient {
         path,
         headers,
         body,
-        // An idle socket is cut after this; a slow but steady one by the deadline's signal.
-        idleTimeoutMs: Math.max(1, Math.min(this.#options.requestTimeoutMs ?? 30_000, deadline - Date.now())),
+        // An idle socket is cut after this; a slow but steady one, and any request at the
+        // deadline, by the deadline's signal alone. Not shortened to the time left: that
+        // timer (set from the wall clock) and the deadline's raced, and a request still
+        // connecting on a busy or clock-stepped device was reported as a network timeout
+        // (ETIMEDOUT) instead of the last failure DPS gave.
+        idleTimeoutMs: this.#options.requestTimeoutMs ?? 30_000,
         ...(this.#ca ? { ca: this.#ca } : {}),
         ...(credentials.kind === 'x509' ? { cert: credentials.certChainPem, key: credentials.privateKeyPem } : {}),
       },

@@ -31,8 +31,8 @@ export interface AtomicWriteOptions {
   readonly backup?: boolean;
   /**
    * Runs once the new content is safely on disk in its temporary file, before anything
-   * is replaced. A test seam: `xprov store set` sets it only when told to by its
-   * documented test variable, so that tests can kill the writer exactly there.
+   * is replaced: `xprov store set` checks the new content there (and tests stop the
+   * writer there, through its in-process seam, to kill it exactly at that point).
    */
   readonly beforeReplace?: (tempFile: string) => Promise<void>;
 }

@@ -12,58 +12,29 @@
  *   If DPS is unreachable or refuses, the previous result stays served and the answer
  *   is an error (the daemon logs it and restarts later).
  * - Concurrent registrations are one registration (single flight), and a new one starts
- *   at most once per `minRegistrationIntervalMs`: calls within it get the last outcome,
- *   so a client looping on reprovision cannot make xprov flood DPS.
+ *   at most once per `minRegistrationIntervalMs` (dps-registration-gate.ts).
+ * - What is served is fixed by the settings (dps-credentials.ts): the per-device
+ *   credentials, with the hub, device id and substatus DPS assigned.
  * - A registration whose result cannot be saved is served anyway (DPS has moved the
  *   device: the new assignment is the truth) while the save is retried (state-saver.ts).
  * - close() (xprov stopping) aborts a registration and hooks in flight at once.
  */
 import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { daemonFindings } from '../contract/daemon-rules.js';
-import { DpsClient, type DpsCredentials, type RegistrationResult } from '../dps/client.js';
+import { DpsClient, type DpsClientOptions, type RegistrationResult } from '../dps/client.js';
 import { DpsError } from '../dps/errors.js';
 import { runHooks } from '../dps/hooks.js';
-import { deriveDeviceKey } from '../dps/sas.js';
 import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
 import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
 import { StateSaver } from '../dps/state-saver.js';
 import { StoreUnavailableError } from '../errors.js';
 import { type Logger, causeChain } from '../log.js';
 import type { SecretsAdapter } from './adapter.js';
+import { dpsCredentials, servedCredentials, servedInfo } from './dps-credentials.js';
+import { type Outcome, RegistrationGate } from './dps-registration-gate.js';
 
 /** While nothing was ever assigned, a GET may start a new attempt at most this often. */
 const RETRY_FIRST_REGISTRATION_MS = 30_000;
-
-/** The outcome of one registration. */
-type Outcome = { readonly ok: true; readonly changed: boolean; readonly hookFailures: readonly string[] } | { readonly ok: false; readonly error: DpsError };
-
-/** The credentials IoT Edge gets, fixed by the settings. */
-function servedCredentials(settings: DpsSettings): DeviceProvisioningInfo['credentials'] {
-  const { attestation } = settings;
-  if (attestation.type === 'symmetric-key') {
-    const key = attestation.enrollment === 'group' ? deriveDeviceKey(attestation.keyBase64, settings.registrationId) : attestation.keyBase64;
-    return { authType: 'symmetric-key', source: 'payload', key };
-  }
-  if (attestation.serveAs.kind === 'hsm') {
-    return { authType: 'x509', source: 'hsm', identityCert: attestation.serveAs.identityCert, identityPrivateKey: attestation.serveAs.identityPrivateKey };
-  }
-  return {
-    authType: 'x509',
-    source: 'payload',
-    identityCert: Buffer.from(attestation.certChainPem).toString('base64'),
-    identityPrivateKey: Buffer.from(attestation.privateKeyPem).toString('base64'),
-  };
-}
-
-/** What the device proves itself with to DPS. */
-function dpsCredentials(settings: DpsSettings): DpsCredentials {
-  const { attestation } = settings;
-  if (attestation.type === 'symmetric-key') {
-    const deviceKeyBase64 = attestation.enrollment === 'group' ? deriveDeviceKey(attestation.keyBase64, settings.registrationId) : attestation.keyBase64;
-    return { kind: 'symmetric-key', deviceKeyBase64 };
-  }
-  return { kind: 'x509', certChainPem: attestation.certChainPem, privateKeyPem: attestation.privateKeyPem };
-}
 
 function sameIdentity(a: RegistrationIdentity, b: RegistrationIdentity): boolean {
   return a.endpoint === b.endpoint && a.idScope === b.idScope && a.registrationId === b.registrationId;
@@ -77,6 +48,8 @@ export interface DpsStoreOptions {
   readonly insecurePermissions?: boolean;
   /** The clock of the rate limit (epoch ms); Date.now by default, injected by tests. */
   readonly now?: () => number;
+  /** The waits between DPS requests (Retry-After, backoff); real timers by default, injected by tests. */
+  readonly sleep?: DpsClientOptions['sleep'];
 }
 
 /** Serves what DPS assigned to this device. */
@@ -89,23 +62,20 @@ export class DpsStore implements SecretsAdapter {
   readonly #credentials: DeviceProvisioningInfo['credentials'];
   readonly #identity: RegistrationIdentity;
   #saved: SavedRegistration | undefined;
-  #inFlight: Promise<Outcome> | undefined;
-  /** The last registration that ran to an outcome, and when it started (rate limit). */
-  #last: { outcome: Outcome; startedAt: number } | undefined;
+  readonly #gate: RegistrationGate;
   #lastFailure: { message: string; at: number } | undefined;
-  readonly #now: () => number;
   readonly #stopping = new AbortController();
   #saver: StateSaver | undefined;
   /** Why what DPS assigned cannot be served with the configured credentials (empty: it can). */
   #refusals: readonly string[] = [];
   #closed = false;
 
-  private constructor(settings: DpsSettings, log: Logger, trust: RegistrationStateOptions, now: () => number) {
+  private constructor(settings: DpsSettings, log: Logger, trust: RegistrationStateOptions, options: DpsStoreOptions) {
     this.#settings = settings;
-    this.#now = now;
     this.#identity = { endpoint: settings.endpoint, idScope: settings.idScope, registrationId: settings.registrationId };
     this.description = `dps ${settings.idScope}/${settings.registrationId} via ${settings.endpoint}`;
     this.#log = log.child({ store: 'dps', registrationId: settings.registrationId });
+    this.#gate = new RegistrationGate({ minIntervalMs: settings.minRegistrationIntervalMs, now: options.now ?? Date.now, log: this.#log });
     this.#state = new RegistrationState(settings.stateDir, trust);
     this.#credentials = servedCredentials(settings);
     this.#client = new DpsClient({
@@ -118,6 +88,7 @@ export class DpsStore implements SecretsAdapter {
       ...(settings.trustedCaPem ? { extraCaPem: settings.trustedCaPem } : {}),
       deadlineMs: settings.registrationTimeoutMs,
       backoff: settings.retry,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     });
   }
 
@@ -129,7 +100,7 @@ export class DpsStore implements SecretsAdapter {
     // Files that are not trusted are refused (ConfigError), or used with this warning.
     const warn = (warning: string): void => log.warn({ store: 'dps', warning }, 'store warning');
     const trust = { insecurePermissions: options.insecurePermissions === true, warn };
-    const store = new DpsStore(loadDpsSettings(settingsFile, trust), log, trust, options.now ?? Date.now);
+    const store = new DpsStore(loadDpsSettings(settingsFile, trust), log, trust, options);
     await store.#loadState();
     if (store.#saved === undefined && options.registerAtStart !== false) {
       void store.#register('first registration');
@@ -147,11 +118,11 @@ export class DpsStore implements SecretsAdapter {
     if (saved === undefined) {
       const failure = this.#lastFailure;
       const retryAfterMs = Math.max(RETRY_FIRST_REGISTRATION_MS, this.#settings.minRegistrationIntervalMs);
-      if (this.#inFlight === undefined && failure !== undefined && Date.now() - failure.at > retryAfterMs) {
+      if (!this.#gate.busy && failure !== undefined && Date.now() - failure.at > retryAfterMs) {
         void this.#register('retry of the first registration');
       }
       throw new StoreUnavailableError(
-        failure === undefined || this.#inFlight !== undefined
+        failure === undefined || this.#gate.busy
           ? 'no DPS registration yet: registration in progress'
           : `no DPS registration yet: ${failure.message}`,
       );
@@ -159,14 +130,7 @@ export class DpsStore implements SecretsAdapter {
     if (this.#refusals.length > 0) {
       throw new StoreUnavailableError(`DPS store ${this.#settings.registrationId}: ${this.#refusals.join('; ')}`);
     }
-    const substatus = saved.result.substatus;
-    return {
-      hubName: saved.result.assignedHub,
-      deviceId: saved.result.deviceId,
-      credentials: this.#credentials,
-      status: 'assigned',
-      ...(substatus !== undefined ? { substatus } : {}),
-    };
+    return servedInfo(saved, this.#credentials);
   }
 
   /** Re-registers with DPS; rejects (keeping the previous result served) if that fails. */
@@ -194,8 +158,9 @@ export class DpsStore implements SecretsAdapter {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    const stopped = this.#gate.stop();
     this.#stopping.abort();
-    await this.#inFlight;
+    await stopped;
     await this.#saver?.close();
   }
 
@@ -245,28 +210,7 @@ export class DpsStore implements SecretsAdapter {
 
   /** One registration at a time, and a new one at most once per minRegistrationIntervalMs. */
   #register(reason: string): Promise<Outcome> {
-    if (this.#inFlight !== undefined) return this.#inFlight;
-    if (this.#closed) {
-      // A request that arrives while stopping: no new registration to abort half-way.
-      return Promise.resolve({ ok: false, error: new DpsError('aborted', 'DPS registration abandoned: xprov is stopping') });
-    }
-    const last = this.#last;
-    const sinceMs = last === undefined ? undefined : this.#now() - last.startedAt;
-    if (last !== undefined && sinceMs !== undefined && sinceMs < this.#settings.minRegistrationIntervalMs) {
-      // Debug: a client looping on reprovision must not flood the log either.
-      this.#log.debug({ reason, sinceMs, minRegistrationIntervalMs: this.#settings.minRegistrationIntervalMs }, 'DPS registration not repeated so soon; answering with the last outcome');
-      return Promise.resolve(last.outcome);
-    }
-    const startedAt = this.#now();
-    const flight = this.#registerOnce(reason).then((outcome) => {
-      // An abandoned registration (stopping) says nothing about DPS: not an answer to reuse.
-      if (outcome.ok || outcome.error.kind !== 'aborted') this.#last = { outcome, startedAt };
-      return outcome;
-    });
-    this.#inFlight = flight.finally(() => {
-      this.#inFlight = undefined;
-    });
-    return this.#inFlight;
+    return this.#gate.run(reason, (why) => this.#registerOnce(why));
   }
 
   async #registerOnce(reason: string): Promise<Outcome> {

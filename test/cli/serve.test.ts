@@ -9,10 +9,11 @@ import { request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
-import { TestCa, type TestIdentity } from '../support/certs.js';
+import { TestCa, type TestIdentity } from '../support/pki.js';
 import { example } from '../support/paths.js';
 import { privateExample } from '../support/private-examples.js';
 import { assertConformsToSpec } from '../support/spec.js';
+import { eventually } from '../support/eventually.js';
 import { tempDir } from '../support/tmp.js';
 import { exitsWithin, runXprov, serveXprov } from '../support/xprov-process.js';
 import { makeFifo } from '../support/fifo.js';
@@ -44,8 +45,12 @@ function requestWithHost(port: number, host: string): Promise<{ status: number; 
   });
 }
 
-/** Sends raw bytes and resolves with everything the server sent back until it closed. */
-function rawExchange(socketPath: string, first: string, later?: { afterMs: number; data: string; before?: () => void }): Promise<string> {
+/**
+ * Sends raw bytes and resolves with everything the server sent back until it closed;
+ * with `later`, `afterMs` after the first bytes (nothing outside the server shows that
+ * it has read them), runs `before` and then sends `data`.
+ */
+function rawExchange(socketPath: string, first: string, later?: { afterMs: number; data: string; before?: () => Promise<void> }): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     let received = '';
@@ -55,8 +60,13 @@ function rawExchange(socketPath: string, first: string, later?: { afterMs: numbe
     socket.write(first);
     if (later) {
       setTimeout(() => {
-        later.before?.();
-        setTimeout(() => socket.write(later.data), 100);
+        (later.before?.() ?? Promise.resolve()).then(
+          () => socket.write(later.data),
+          (err: unknown) => {
+            socket.destroy();
+            reject(err);
+          },
+        );
       }, later.afterMs);
     }
   });
@@ -147,9 +157,11 @@ describe('xprov serve (end to end)', () => {
     let signalledAt = 0;
     const answer = await rawExchange(socketPath, `GET ${GET_PATH} HTTP/1.1\r\nhost: 0:0\r\n`, {
       afterMs: 100,
-      before: () => {
+      before: async () => {
         signalledAt = Date.now();
         xprov.child.kill('SIGTERM');
+        // The rest is sent once xprov says it is stopping, not after a guessed pause.
+        await xprov.waitForLog((l) => l.msg === 'stopping: finishing in-flight requests');
       },
       data: 'user-agent: test\r\n\r\n',
     });
@@ -279,9 +291,7 @@ describe('xprov serve (end to end)', () => {
     writeFileSync(config, `store: ${privateExample('x509-hsm.yaml')}\nlisten: unix://${path.join(dir, 'unused.sock')}\nlogLevel: warn\n`);
     const xprov = await runXprov(['serve', '--config', config, '--listen', `unix://${socketPath}`]);
     // At warn, the "serving" line is not logged: wait for the socket instead.
-    for (let i = 0; i < 200 && !existsSync(socketPath); i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await eventually(async () => assert.ok(existsSync(socketPath), `${socketPath} to exist`), 5000);
     assert.equal((await provisionLikeDaemon(`unix://${socketPath}`)).credentials.kind, 'x509-hsm');
     assert.equal(existsSync(path.join(dir, 'unused.sock')), false);
     assert.equal(await xprov.stop(), 0);

@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { TestCa } from '../support/certs.js';
+import { TestCa } from '../support/pki.js';
 import { provisionLikeDaemon } from '../support/daemon-client.js';
 import { eventually } from '../support/eventually.js';
 import { example } from '../support/paths.js';
 import { privateExample } from '../support/private-examples.js';
 import { registerSecret } from '../support/secrets.js';
+import { PAUSED, STORE_SET_PAUSED } from '../support/store-set-paused.js';
 import { tempDir } from '../support/tmp.js';
 import { type RunOptions, type XprovProcess, runXprov, serveXprov } from '../support/xprov-process.js';
 
@@ -183,12 +184,12 @@ describe('xprov store (end to end)', () => {
       const endpoint = `unix://${path.join(dir, 'x.sock')}`;
       const xprov = await serveXprov(['--store', file, '--listen', endpoint]);
 
-      // The documented test seam: the writer stops with the new content on disk, checked, not yet renamed.
-      const writer: XprovProcess = runXprov(['store', 'set', '--store', file, '--hub', 'hub.azure-devices.net', '--device', 'dev2', '--key-file', '-'], {
+      // A test-only writer (store set with an in-process hook) stops with the new content on disk, checked, not yet renamed.
+      const writer: XprovProcess = runXprov(['--store', file, '--hub', 'hub.azure-devices.net', '--device', 'dev2', '--key-file', '-'], {
         input: KEY2,
-        env: { XPROV_TEST_PAUSE_BEFORE_REPLACE: '1' },
+        script: STORE_SET_PAUSED,
       });
-      await eventually(async () => assert.match(writer.stderr(), /paused before replacing/));
+      await eventually(async () => assert.ok(writer.stderr().includes(PAUSED), writer.stderr()));
       const [temp] = strays(dir);
       assert.ok(temp !== undefined, 'the new content is in a temporary file');
       assert.equal(statSync(path.join(dir, temp)).mode & 0o777, 0o600);

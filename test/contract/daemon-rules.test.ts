@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { daemonFindings, daemonRefusals } from '../../src/contract/daemon-rules.js';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
-import { TestCa } from '../support/certs.js';
+import { TestCa } from '../support/pki.js';
 import { example } from '../support/paths.js';
 
 const KEY = 'eHByb3YtZXhhbXBsZS1rZXktTk9ULUEtU0VDUkVUISE=';

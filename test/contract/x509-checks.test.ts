@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EXPIRY_WARNING_DAYS, type X509Findings, checkIdentity, validityFindings } from '../../src/contract/x509-checks.js';
-import { TestCa, type TestIdentity, selfSigned } from '../support/certs.js';
+import { TestCa, type TestIdentity, selfSigned } from '../support/pki.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CERT = { label: 'credentials.identityCert', encoded: true };

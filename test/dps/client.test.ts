@@ -62,6 +62,28 @@ describe('DPS client against a hostile or broken DPS', () => {
     assert.ok(elapsed < 1500, `gave up after ${elapsed} ms`);
   });
 
+  it('ends a request still waiting only at the deadline, reporting the last failure DPS gave, not a network timeout', async () => {
+    // Before: each request's idle timeout was the time left (from the wall clock), racing
+    // the deadline's timer; a request still connecting when either fired (a busy device,
+    // DPS down) came out as "network error: ETIMEDOUT" where ECONNREFUSED was the truth.
+    // A wall clock stepped forward (NTP at boot) makes that race certain.
+    dps.failNext(1, { status: 503, retryAfterSeconds: 0 });
+    const realNow = Date.now;
+    let stepped = false;
+    const onRetry = (): void => {
+      if (stepped) return;
+      stepped = true;
+      dps.setHostile({ kind: 'silent' });
+      Date.now = () => realNow() + 150;
+    };
+    try {
+      const err = await failure(client({ backoff: { initialMs: 1, maxMs: 1 } }).register(onRetry));
+      assert.match(err.message, /^DPS unavailable: 503 503001: .* \(gave up after 2 attempts within 400 ms\)$/);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it('refuses an answer larger than the bound, once, without buffering it', async () => {
     dps.setHostile({ kind: 'huge', bytes: 4 * MAX_ANSWER_BYTES });
     const err = await failure(client({ deadlineMs: 5000 }).register());

@@ -14,6 +14,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import { type Socket, connect, createServer } from 'node:net';
 import path from 'node:path';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
+import { eventually } from '../support/eventually.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { privateExample } from '../support/private-examples.js';
 import { tempDir } from '../support/tmp.js';
@@ -23,17 +24,6 @@ const STORE = privateExample('symmetric-key-payload.yaml');
 
 /** The environment without any socket activation of the test runner's own. */
 const NO_ACTIVATION: NodeJS.ProcessEnv = { LISTEN_PID: undefined, LISTEN_FDS: undefined, LISTEN_FDNAMES: undefined };
-
-/** Resolves once `check` is true, polling; rejects with `what()` after `timeoutMs`. */
-async function until(check: () => boolean, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /**
  * Starts `xprov serve ARGS` under systemd-socket-activate, listening on `sockets`
@@ -46,9 +36,9 @@ async function activate(sockets: readonly string[], fdnames: readonly string[], 
   // systemd-socket-activate reports "Listening on PATH as FD." after listen(2); the
   // socket file alone would exist a moment earlier, between bind(2) and listen(2),
   // when a connection is refused.
-  await until(
-    () => sockets.every((s) => proc.stderr().includes(s)) || proc.child.exitCode !== null,
-    () => `systemd-socket-activate to listen (stderr: ${proc.stderr()})`,
+  await eventually(
+    async () => assert.ok(sockets.every((s) => proc.stderr().includes(s)) || proc.child.exitCode !== null, `waiting for systemd-socket-activate to listen (stderr: ${proc.stderr()})`),
+    10_000,
   );
   assert.equal(proc.child.exitCode, null, `systemd-socket-activate exited: ${proc.stderr()}`);
   return proc;

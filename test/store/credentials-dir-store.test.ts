@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { SecretsAdapter } from '../../src/store/adapter.js';
 import { CredentialsDirStore } from '../../src/store/credentials-dir-store.js';
 import { openStore } from '../../src/store/open-store.js';
-import { TestCa } from '../support/certs.js';
+import { TestCa } from '../support/pki.js';
 import { makeFifo, settlesWithin } from '../support/fifo.js';
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';

@@ -12,9 +12,9 @@ import YAML from 'yaml';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { ConfigError } from '../../src/config/config-error.js';
-import { DpsStore } from '../../src/store/dps-store.js';
+import { DpsStore, type DpsStoreOptions } from '../../src/store/dps-store.js';
 import { parseLikeDaemon } from '../support/daemon-client.js';
-import { TestCa } from '../support/certs.js';
+import { TestCa } from '../support/pki.js';
 import { DpsEmulator, makeCertificateAuthority, makeDeviceCertificate } from '../support/dps-emulator.js';
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';
@@ -53,7 +53,7 @@ describe('DPS store', () => {
   const stores: DpsStore[] = [];
 
   /** Writes DPS settings for the emulator and opens a store on them. */
-  async function open(settings: Record<string, unknown>): Promise<DpsStore> {
+  async function open(settings: Record<string, unknown>, options: DpsStoreOptions = {}): Promise<DpsStore> {
     const file = path.join(dir, 'dps.yaml');
     writeFileSync(
       file,
@@ -72,7 +72,7 @@ describe('DPS store', () => {
       // Holding the key inline: xprov refuses it readable by others.
       { mode: 0o600 },
     );
-    const store = await DpsStore.open(file, captureLog().log);
+    const store = await DpsStore.open(file, captureLog().log, options);
     stores.push(store);
     return store;
   }
@@ -165,7 +165,10 @@ describe('DPS store', () => {
   });
 
   it('keeps serving the previous result when DPS is down during a reprovision', async () => {
-    const store = await open({ ...individual, registrationTimeoutMs: 300 });
+    // The deadline ends the outage's retries; it must also leave the registrations before
+    // and after (a PUT and two polls, each a TLS handshake with the in-process emulator)
+    // room on a loaded machine: 300 ms did not, and the recovery gave up "still assigning".
+    const store = await open({ ...individual, registrationTimeoutMs: 1000 });
     await eventually(() => store.getProvisioningInfo());
     dps.moveRegistration('dev-1', { hub: 'hub-b.azure-devices.net', substatus: 'deviceDataMigrated' });
     await dps.setDown(true);
@@ -182,10 +185,11 @@ describe('DPS store', () => {
   it('retries throttling (429) and server errors with backoff, honouring Retry-After', async () => {
     dps.failNext(2, { status: 429, retryAfterSeconds: 1 });
     dps.failNext(1, { status: 503 });
-    const started = Date.now();
-    const store = await open(individual);
+    // The waits are recorded, not slept: the two Retry-After seconds cost no time.
+    const waits: number[] = [];
+    const store = await open(individual, { sleep: async (ms) => void waits.push(ms) });
     assert.equal((await eventually(() => store.getProvisioningInfo())).hubName, 'hub-a.azure-devices.net');
-    assert.ok(Date.now() - started >= 2000, 'waited at least the two Retry-After seconds');
+    assert.ok(waits.length >= 2 && waits.slice(0, 2).every((ms) => ms >= 1000), `waited at least Retry-After (1 s) after each 429: ${waits.join(', ')} ms`);
     assert.deepEqual(dps.requests.filter((r) => r.method === 'PUT').map((r) => r.status), [429, 429, 503, 202]);
   });
 

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, write
 import path from 'node:path';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { FileStore, MAX_STORE_BYTES } from '../../src/store/file-store.js';
-import { TestCa, type TestIdentity } from '../support/certs.js';
+import { TestCa, type TestIdentity } from '../support/pki.js';
 import { makeFifo, settlesWithin } from '../support/fifo.js';
 import { captureLog } from '../support/log-capture.js';
 import { unavailable } from '../support/store-checks.js';

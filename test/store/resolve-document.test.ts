@@ -3,7 +3,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { StoreDocument } from '../../src/contract/types.js';
 import { resolveStoreDocument } from '../../src/store/resolve-document.js';
-import { TestCa } from '../support/certs.js';
+import { TestCa } from '../support/pki.js';
 import { tempDir } from '../support/tmp.js';
 
 const base = { hubName: 'hub.azure-devices.net', deviceId: 'dev1' };

@@ -20,45 +20,34 @@
  * - Timestamps have 7 fractional digits like DPS's (.NET) ones, so a client's date
  *   parsing meets the real format.
  *
+ * Its parts: dps-emulator/transport.ts (HTTPS, outage, misnamed host), protocol.ts
+ * (routes, bodies, credentials as sent, error answers), enrollments.ts and
+ * credentials.ts (which enrollment a request proves), registrations.ts (devices and
+ * operations), hostile.ts (misbehaviours); this file routes requests between them.
+ *
  * Secrets: the emulator logs nothing. Enrollment keys, derived device keys, device
  * certificate keys and every SAS signature it receives are registered with the secrets
  * scan, and its request log (which holds none of them) is handed to the scan on stop.
  */
-import { X509Certificate, constants, randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:https';
-import { type AddressInfo, type Server as NetServer, createServer as createNetServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Koa, { type Context } from 'koa';
-import { checkSas, checkX509, deriveDeviceKey } from './dps-emulator/credentials.js';
+import { Enrollments } from './dps-emulator/enrollments.js';
 import { type HostileBehaviour, misbehave } from './dps-emulator/hostile.js';
-import { makeCertificateAuthority, makeServerCertificate } from './dps-emulator/pki.js';
-import { type Credential, DPS_API_VERSIONS, DpsError, answerError, attestationResult, parseRoute, readBody, readCredential, timestamp } from './dps-emulator/protocol.js';
-import type { Attestation, Assignment, DpsEmulatorOptions, Enrollment, Failure, RecordedRequest, RegistrationState, Substatus } from './dps-emulator/types.js';
-import { recordOutput, registerSecret } from './secrets.js';
+import { type Credential, DPS_API_VERSIONS, DpsError, answerError, parseRoute, readBody, readCredential } from './dps-emulator/protocol.js';
+import { type Operation, Registrations } from './dps-emulator/registrations.js';
+import { EmulatorTransport } from './dps-emulator/transport.js';
+import type { Assignment, Attestation, DpsEmulatorOptions, Failure, RecordedRequest, RegistrationState, Substatus } from './dps-emulator/types.js';
+import { makeCertificateAuthority, makeServerCertificate } from './pki.js';
+import { recordOutput } from './secrets.js';
 import { tempDir } from './tmp.js';
 
 export { deriveDeviceKey } from './dps-emulator/credentials.js';
-export { type DeviceCertificate, type TestCertificateAuthority, makeCertificateAuthority, makeDeviceCertificate } from './dps-emulator/pki.js';
 export { DPS_API_VERSIONS } from './dps-emulator/protocol.js';
 export type { HostileBehaviour } from './dps-emulator/hostile.js';
 export type { Assignment, Attestation, DpsEmulatorOptions, Failure, RecordedRequest, Substatus } from './dps-emulator/types.js';
-
-interface Device {
-  registrations: number;
-  assignedHub?: string;
-  pendingMove?: { hub: string; substatus: Substatus };
-  created?: string;
-  state?: RegistrationState;
-  lastPayload?: unknown;
-}
-
-interface Operation {
-  readonly id: string;
-  readonly registrationId: string;
-  pollsLeft: number;
-  readonly state: RegistrationState;
-}
+export { type TestIdentity as DeviceCertificate, type TestCa as TestCertificateAuthority, makeCertificateAuthority, makeDeviceCertificate } from './pki.js';
 
 // Counts, and Retry-After values: HTTP's Retry-After is whole seconds, so no fractions.
 function nonNegativeInteger(name: string, value: number): number {
@@ -68,33 +57,47 @@ function nonNegativeInteger(name: string, value: number): number {
   return value;
 }
 
-function registerKeys(attestation: Attestation): void {
-  if (attestation.type === 'symmetricKey') {
-    for (const key of [attestation.primaryKey, attestation.secondaryKey]) {
-      if (key !== undefined && key.length >= 16) registerSecret(key);
-    }
-  } else {
-    new X509Certificate(attestation.caCertPem); // fail at enrollment, not at the first request
+/** The emulators' TLS identity: a throwaway CA, its certificate in a file, and the server certificate. */
+interface EmulatorPki {
+  readonly caCertPem: string;
+  readonly caCertFile: string;
+  readonly tls: { readonly certPem: string; readonly keyPem: string };
+}
+
+let pki: EmulatorPki | undefined;
+
+/**
+ * Made once per test run and shared by every emulator: issuing costs tens of ms (two
+ * openssl runs per certificate), and nothing depends on emulators having different
+ * CAs (each has its own ID scope, so one's tokens never pass another).
+ */
+function emulatorPki(): EmulatorPki {
+  if (pki === undefined) {
+    const ca = makeCertificateAuthority('xprov DPS emulator CA - throwaway');
+    const caCertFile = path.join(tempDir(), 'dps-emulator-ca.pem');
+    writeFileSync(caCertFile, ca.certPem);
+    pki = { caCertPem: ca.certPem, caCertFile, tls: makeServerCertificate(ca) };
+  } else if (!existsSync(pki.caCertFile)) {
+    // Temporary directories may be removed between test files: the CA file is cheap to remake.
+    pki = { ...pki, caCertFile: path.join(tempDir(), 'dps-emulator-ca.pem') };
+    writeFileSync(pki.caCertFile, pki.caCertPem);
   }
+  return pki;
 }
 
 /** The emulated DPS instance: one ID scope, HTTPS on 127.0.0.1. */
 export class DpsEmulator {
   /** e.g. "0ne00A1B2C3": random, so that one emulator's tokens never pass another's. */
   readonly idScope = `0ne${randomBytes(4).toString('hex').toUpperCase()}`;
-  private readonly server: Server;
-  private port = 0;
+  private readonly transport: EmulatorTransport;
   private readonly pollsBeforeAssigned: number;
   private readonly retryAfterSeconds: number;
   private readonly assignImmediately: boolean;
-  private readonly individuals = new Map<string, Enrollment>();
-  private readonly groups = new Map<string, Enrollment>();
-  private readonly devices = new Map<string, Device>();
-  private readonly operations = new Map<string, Operation>();
+  private readonly enrollments = new Enrollments(this.idScope);
+  private readonly registrations = new Registrations();
   private readonly failures: Failure[] = [];
   private readonly recorded: RecordedRequest[] = [];
   private hostile: HostileBehaviour | undefined;
-  private readonly aliases: NetServer[] = [];
   private tamper: ((state: RegistrationState) => Record<string, unknown>) | undefined;
 
   private constructor(
@@ -111,27 +114,14 @@ export class DpsEmulator {
     const app = new Koa();
     app.silent = true;
     app.use((ctx) => this.serve(ctx));
-    this.server = createServer(
-      {
-        cert: tls.certPem,
-        key: tls.keyPem,
-        // Ask for a client certificate but judge it ourselves, against the enrollment.
-        requestCert: true,
-        rejectUnauthorized: false,
-        // No session tickets: a resumed session does not carry the client's chain.
-        secureOptions: constants.SSL_OP_NO_TICKET,
-      },
-      app.callback(),
-    );
+    this.transport = new EmulatorTransport(tls, app.callback());
   }
 
-  /** Starts an emulator on a free port with a fresh CA and server certificate. */
+  /** Starts an emulator on a free port, with the throwaway CA and server certificate of the test run. */
   static async start(options: DpsEmulatorOptions = {}): Promise<DpsEmulator> {
-    const ca = makeCertificateAuthority('xprov DPS emulator CA - throwaway');
-    const caCertFile = path.join(tempDir(), 'dps-emulator-ca.pem');
-    writeFileSync(caCertFile, ca.certPem);
-    const emulator = new DpsEmulator(options, ca.certPem, caCertFile, makeServerCertificate(ca));
-    await emulator.listen(0);
+    const { caCertPem, caCertFile, tls } = emulatorPki();
+    const emulator = new DpsEmulator(options, caCertPem, caCertFile, tls);
+    await emulator.transport.listen(0);
     return emulator;
   }
 
@@ -139,19 +129,13 @@ export class DpsEmulator {
    * The same service under a loopback address its certificate does not name (a host
    * name mismatch): `127.0.0.2:PORT`, a second listener handing its connections over.
    */
-  async misnamedHost(): Promise<string> {
-    const alias = createNetServer((socket) => this.server.emit('connection', socket));
-    this.aliases.push(alias);
-    await new Promise<void>((resolve, reject) => {
-      alias.once('error', reject);
-      alias.listen(0, '127.0.0.2', () => resolve());
-    });
-    return `127.0.0.2:${(alias.address() as AddressInfo).port}`;
+  misnamedHost(): Promise<string> {
+    return this.transport.misnamedHost();
   }
 
   /** "127.0.0.1:PORT": the global endpoint's stand-in, HTTPS. */
   get host(): string {
-    return `127.0.0.1:${this.port}`;
+    return this.transport.host;
   }
 
   /** Every request answered so far, oldest first. */
@@ -161,10 +145,7 @@ export class DpsEmulator {
 
   /** Enrolls one device; its device id and hub come from `assignment`. */
   addIndividualEnrollment(e: { registrationId: string; attestation: Attestation; assignment: Assignment }): void {
-    if (this.individuals.has(e.registrationId)) throw new Error(`${e.registrationId} is already enrolled`);
-    registerKeys(e.attestation);
-    const { hub, deviceId, substatus, payload } = e.assignment;
-    this.individuals.set(e.registrationId, { kind: 'individual', id: e.registrationId, attestation: e.attestation, hub, deviceId, substatus, payload, enabled: true });
+    this.enrollments.addIndividual(e);
   }
 
   /**
@@ -173,9 +154,7 @@ export class DpsEmulator {
    * up to `caCertPem` whose CN is the registration id. Device id = registration id.
    */
   addGroupEnrollment(e: { enrollmentGroupId: string; attestation: Attestation; hub: string; payload?: unknown }): void {
-    if (this.groups.has(e.enrollmentGroupId)) throw new Error(`group ${e.enrollmentGroupId} already exists`);
-    registerKeys(e.attestation);
-    this.groups.set(e.enrollmentGroupId, { kind: 'group', id: e.enrollmentGroupId, attestation: e.attestation, hub: e.hub, payload: e.payload, enabled: true });
+    this.enrollments.addGroup(e);
   }
 
   /**
@@ -183,14 +162,12 @@ export class DpsEmulator {
    * `to.substatus` (default deviceDataMigrated, DPS's default reprovisioning policy).
    */
   moveRegistration(registrationId: string, to: { hub: string; substatus?: Substatus }): void {
-    this.device(registrationId).pendingMove = { hub: to.hub, substatus: to.substatus ?? 'deviceDataMigrated' };
+    this.registrations.move(registrationId, { hub: to.hub, substatus: to.substatus ?? 'deviceDataMigrated' });
   }
 
   /** Enables or disables an individual enrollment (by registration id) or a group (by id). */
   setEnrollmentStatus(id: string, status: 'enabled' | 'disabled'): void {
-    const found = [this.individuals.get(id), this.groups.get(id)].filter((e) => e !== undefined);
-    if (found.length === 0) throw new Error(`no enrollment ${id}`);
-    for (const e of found) e.enabled = status === 'enabled';
+    this.enrollments.setStatus(id, status);
   }
 
   /** Fails the next `count` routed requests (register, poll or lookup) with `failure`. */
@@ -201,8 +178,8 @@ export class DpsEmulator {
 
   /** Down: closes the listener and every connection (clients get ECONNREFUSED); up: listens again on the same port. */
   async setDown(down: boolean): Promise<void> {
-    if (down) await this.close();
-    else if (!this.server.listening) await this.listen(this.port);
+    if (down) await this.transport.close();
+    else if (!this.transport.listening) await this.transport.listen();
   }
 
   /** Misbehaves for every request from now on (undefined: behaves again). Such requests are recorded with status 0. */
@@ -217,47 +194,18 @@ export class DpsEmulator {
 
   /** Register PUTs that passed authentication. */
   registrationCount(registrationId: string): number {
-    return this.devices.get(registrationId)?.registrations ?? 0;
+    return this.registrations.count(registrationId);
   }
 
   /** The `payload` of the device's last authenticated register PUT. */
   lastRegistrationPayload(registrationId: string): unknown {
-    return this.devices.get(registrationId)?.lastPayload;
+    return this.registrations.lastPayload(registrationId);
   }
 
   /** Stops for good and hands the request log to the secrets scan. */
   async stop(): Promise<void> {
-    for (const alias of this.aliases.splice(0)) alias.close();
-    await this.close();
+    await this.transport.stop();
     recordOutput('DPS emulator request log', JSON.stringify(this.recorded));
-  }
-
-  private listen(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', reject);
-        this.port = (this.server.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  }
-
-  private close(): Promise<void> {
-    if (!this.server.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  private device(registrationId: string): Device {
-    let device = this.devices.get(registrationId);
-    if (!device) {
-      device = { registrations: 0 };
-      this.devices.set(registrationId, device);
-    }
-    return device;
   }
 
   private async serve(ctx: Context): Promise<void> {
@@ -295,11 +243,8 @@ export class DpsEmulator {
     }
     const { registrationId } = route;
     if (route.op === 'poll') {
-      this.authenticate(registrationId, credential);
-      const operation = this.operations.get(route.operationId);
-      if (operation?.registrationId !== registrationId) {
-        throw new DpsError(404, 'unknown operation id', 404203, 'The operation was not found.');
-      }
+      this.enrollments.authenticate(registrationId, credential);
+      const operation = this.registrations.operation(registrationId, route.operationId);
       if (operation.pollsLeft > 0) {
         operation.pollsLeft -= 1;
         this.answerAssigning(ctx, operation);
@@ -309,83 +254,14 @@ export class DpsEmulator {
       return;
     }
     const body = await readBody(ctx, registrationId);
-    const enrollment = this.authenticate(registrationId, credential);
-    const device = this.device(registrationId);
+    const enrollment = this.enrollments.authenticate(registrationId, credential);
     if (route.op === 'lookup') {
-      if (!device.state) throw new DpsError(404, 'never registered', 404202, 'The registration was not found.');
-      ctx.body = device.state;
+      ctx.body = this.registrations.lookup(registrationId);
       return;
     }
-    device.registrations += 1;
-    device.lastPayload = body.payload;
-    const operation: Operation = {
-      // The shape of DPS's operation ids: "4.<16 hex>.<uuid>".
-      id: `4.${randomBytes(8).toString('hex')}.${randomUUID()}`,
-      registrationId,
-      pollsLeft: this.pollsBeforeAssigned,
-      state: this.assign(enrollment, device, registrationId, credential),
-    };
-    this.operations.set(operation.id, operation);
+    const operation = this.registrations.register(enrollment, registrationId, credential, body.payload, this.pollsBeforeAssigned);
     if (this.assignImmediately) this.answerDone(ctx, operation);
     else this.answerAssigning(ctx, operation);
-  }
-
-  /**
-   * Finds the enrollment `credential` proves for `registrationId`: its individual
-   * enrollment, else a group of the credential's kind.
-   */
-  private authenticate(registrationId: string, credential: Credential): Enrollment {
-    const individual = this.individuals.get(registrationId);
-    const candidates = individual
-      ? [individual]
-      : [...this.groups.values()].filter((g) => credential.kind === 'none' || (g.attestation.type === 'x509') === (credential.kind === 'x509'));
-    if (candidates.length === 0) {
-      throw new DpsError(404, `no enrollment for ${registrationId}`);
-    }
-    let reason = '';
-    for (const enrollment of candidates) {
-      const refused = this.verify(enrollment, registrationId, credential);
-      if (refused === undefined) return enrollment;
-      reason = refused;
-    }
-    throw new DpsError(401, reason);
-  }
-
-  private verify(enrollment: Enrollment, registrationId: string, credential: Credential): string | undefined {
-    const { attestation } = enrollment;
-    if (credential.kind === 'none') return 'no Authorization header and no client certificate';
-    if (attestation.type === 'x509') {
-      return credential.kind === 'x509' ? checkX509(credential.peer, registrationId, attestation.caCertPem, new Date()) : 'the enrollment uses X.509';
-    }
-    if (credential.kind !== 'sas') return 'the enrollment uses symmetric keys';
-    if (typeof credential.token === 'string') return credential.token;
-    const keys = [attestation.primaryKey, attestation.secondaryKey].filter((k) => k !== undefined);
-    const deviceKeys = enrollment.kind === 'group' ? keys.map((k) => deriveDeviceKey(k, registrationId)) : keys;
-    const refused = checkSas(credential.token, `${this.idScope}/registrations/${registrationId}`, deviceKeys, new Date());
-    if (refused === undefined && enrollment.kind === 'group') {
-      // The derived key is what the client under test holds: it must not print it either.
-      deviceKeys.forEach(registerSecret);
-    }
-    return refused;
-  }
-
-  /** Decides the outcome of an accepted PUT: disabled, or a hub and substatus. */
-  private assign(enrollment: Enrollment, device: Device, registrationId: string, credential: Credential): RegistrationState {
-    const now = timestamp();
-    device.created ??= now;
-    const common = { registrationId, createdDateTimeUtc: device.created };
-    const trailer = { lastUpdatedDateTimeUtc: now, etag: Buffer.from(`"${randomUUID()}"`).toString('base64'), ...attestationResult(enrollment, credential) };
-    if (!enrollment.enabled) {
-      // The move (if any) waits for a registration that succeeds.
-      return { ...common, status: 'disabled', errorCode: 401003, errorMessage: 'The enrollment is disabled.', ...trailer };
-    }
-    const move = device.pendingMove;
-    device.pendingMove = undefined;
-    // A move wins; else a known device keeps its hub; else the enrollment's hub.
-    const substatus = move?.substatus ?? (device.assignedHub === undefined ? enrollment.substatus : undefined) ?? 'initialAssignment';
-    device.assignedHub = move?.hub ?? device.assignedHub ?? enrollment.hub;
-    const deviceId = enrollment.deviceId ?? registrationId;
-    return { ...common, assignedHub: device.assignedHub, deviceId, status: 'assigned', substatus, ...trailer, payload: enrollment.payload };
   }
 
   private answerAssigning(ctx: Context, operation: Operation): void {
@@ -395,7 +271,7 @@ export class DpsEmulator {
   }
 
   private answerDone(ctx: Context, operation: Operation): void {
-    this.device(operation.registrationId).state = operation.state;
+    this.registrations.done(operation);
     ctx.status = 200;
     const state = this.tamper ? this.tamper(operation.state) : operation.state;
     ctx.body = { operationId: operation.id, status: operation.state.status, registrationState: state };

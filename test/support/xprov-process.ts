@@ -32,11 +32,13 @@ export interface RunOptions {
   readonly wrapper?: readonly string[];
   /** What to write to its stdin (then closed); without it, stdin is /dev/null. */
   readonly input?: string;
+  /** A test-only node script to run instead of the shipped launcher (e.g. store-set-paused.js). */
+  readonly script?: string;
 }
 
 /** Starts `xprov ARGS...`. */
 export function runXprov(args: readonly string[], options: RunOptions = {}): XprovProcess {
-  const argv = [...(options.wrapper ?? []), process.execPath, launcher, ...args];
+  const argv = [...(options.wrapper ?? []), process.execPath, options.script ?? launcher, ...args];
   const [command, ...rest] = argv as [string, ...string[]];
   const child = spawn(command, rest, { env: { ...process.env, ...options.env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   child.stdin?.end(options.input);
