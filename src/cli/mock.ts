@@ -4,8 +4,9 @@
  * partition. Takes serve's options except `--store`.
  */
 import { openExampleStore } from '../mock/example-store.js';
-import { runService, serveConfigFromArgs } from './serve.js';
-import { UsageError } from './usage-error.js';
+import { runService } from './shared/run-service.js';
+import { serveConfigFromArgs } from './shared/serve-options.js';
+import { UsageError } from '../errors.js';
 
 const USAGE = `usage: xprov mock [--config FILE] [options]
 

@@ -20,13 +20,14 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { parseDeviceConnectionString } from '../store/connection-string.js';
 import { StoreFileSource } from '../store/file-store.js';
 import { MAX_STORE_BYTES, readStoreFile } from '../store/read-store-file.js';
 import { loadSource } from '../store/store-source.js';
-import { TARGET_OPTIONS, TARGET_USAGE, storeTarget } from './store-target.js';
-import { UsageError, parseOrUsage } from './usage-error.js';
+import { TARGET_OPTIONS, TARGET_USAGE, storeTarget } from './shared/store-target.js';
+import { RefusedError, UsageError } from '../errors.js';
+import { parseOrUsage } from './shared/parse-or-usage.js';
 
 /** Usage of `xprov store set`. */
 export const SET_USAGE = `usage: xprov store set [--store FILE | --config FILE] CREDENTIALS [--status S] [--substatus S] [--no-backup]
@@ -77,13 +78,6 @@ const SET_OPTIONS = {
 } as const;
 
 type SetValues = { readonly [K in keyof typeof SET_OPTIONS]?: (typeof SET_OPTIONS)[K]['type'] extends 'string' ? string : boolean };
-
-/** The new document was checked and would be refused. */
-class RefusedError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super('refused');
-  }
-}
 
 /** Reads the inputs named on the command line: files, or `-` for stdin (once). */
 class Inputs {

@@ -5,7 +5,7 @@
 import { SET_USAGE, storeSet } from './store-set.js';
 import { SHOW_USAGE, storeShow } from './store-show.js';
 import { VALIDATE_USAGE, storeValidate } from './store-validate.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../errors.js';
 
 const USAGE = `usage: xprov store <command> [options]
 

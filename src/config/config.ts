@@ -8,11 +8,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readTrustedFileSync } from '../files/trust.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
-import { type StoreLocation, parseStoreLocation } from '../store/location.js';
+import { type StoreLocation, parseStoreLocation } from './store-location.js';
 import { parseYamlStrict } from '../yaml-text.js';
-import { ConfigError } from './config-error.js';
-import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from './listen-url.js';
-import { normaliseAllowedHost } from './host-names.js';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from '../endpoint/endpoint-url.js';
+import { normaliseAllowedHost } from '../endpoint/host-names.js';
 
 /** The settings of `xprov serve`, resolved and checked. */
 export interface ServeConfig {

@@ -13,7 +13,7 @@
 import { rootCertificates } from 'node:tls';
 import { redactSecrets } from '../redact.js';
 import { type Assignment, checkAssignment, isRegistrationStatus } from './assignment-rules.js';
-import { DpsError } from './errors.js';
+import { DeadlineReached, DpsError } from '../errors.js';
 import { type HttpAnswer, httpsRequest, isTlsVerifyError, sleep } from './https-request.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, parseRetryAfter } from './retry.js';
 import { registrationSasToken } from './sas.js';
@@ -56,9 +56,6 @@ interface Progress {
   last: string | undefined;
   attempts: number;
 }
-
-/** The reason a registration's signal is aborted with when its deadline passes. */
-class DeadlineReached extends Error {}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError } from '../errors.js';
 import { isStandardBase64 } from '../contract/daemon-rules.js';
 import { isShownKey } from '../contract/schema-messages.js';
 import { type FileRole, INSECURE_HINT, permissionProblem, readTrustedFileSync } from '../files/trust.js';

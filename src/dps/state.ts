@@ -13,9 +13,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError } from '../errors.js';
 import { INSECURE_HINT, checkDirectory, readTrustedFile } from '../files/trust.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { checkAssignment } from './assignment-rules.js';
 import type { RegistrationResult } from './client.js';
 

@@ -10,7 +10,7 @@
  * expectation gets 417; both close the connection.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import { type ListenerSpec, describeListener } from '../config/listen-url.js';
+import { type ListenerSpec, describeListener } from '../endpoint/endpoint-url.js';
 import { hostProblem } from '../http/host.js';
 import type { Logger } from '../log.js';
 import { BurstLog, ConnectionGuard } from './connections.js';

@@ -21,13 +21,12 @@
 import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { daemonFindings } from '../contract/daemon-rules.js';
 import { DpsClient, type DpsCredentials, type RegistrationResult } from '../dps/client.js';
-import { DpsError } from '../dps/errors.js';
+import { DpsError, StoreUnavailableError } from '../errors.js';
 import { runHooks } from '../dps/hooks.js';
 import { deriveDeviceKey } from '../dps/sas.js';
 import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
 import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
 import { StateSaver } from '../dps/state-saver.js';
-import { StoreUnavailableError } from '../errors.js';
 import { type Logger, causeChain } from '../log.js';
 import type { SecretsAdapter } from './adapter.js';
 

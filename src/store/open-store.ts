@@ -6,7 +6,7 @@ import type { SecretsAdapter } from './adapter.js';
 import { CredentialsDirStore } from './credentials-dir-store.js';
 import { DpsStore } from './dps-store.js';
 import { FileStore } from './file-store.js';
-import type { StoreLocation } from './location.js';
+import type { StoreLocation } from '../config/store-location.js';
 
 /** How stores treat the files they serve from. */
 export interface StoreOptions {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ExternalProvisioningClient, errorMessage } from '../../src/client/client.js';
-import { TransportError } from '../../src/client/transport.js';
+import { TransportError } from '../../src/errors.js';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { SecretsAdapter } from '../../src/store/adapter.js';

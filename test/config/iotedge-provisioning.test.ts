@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { ConfigError } from '../../src/config/config-error.js';
+import { ConfigError } from '../../src/errors.js';
 import { daemonEndpoint, provisioningBlock } from '../../src/config/iotedge-provisioning.js';
 
 describe("IoT Edge's provisioning block", () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../src/config/config-error.js';
+import { ConfigError } from '../../src/errors.js';
 import { DEFAULT_DPS_API_VERSION, DEFAULT_DPS_ENDPOINT, DEFAULT_MIN_REGISTRATION_INTERVAL_MS, type DpsSettings, loadDpsSettings } from '../../src/dps/settings.js';
 import { example } from '../support/paths.js';
 import { privateExample } from '../support/private-examples.js';

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'node:http';
 import { type Socket, createConnection } from 'node:net';
 import path from 'node:path';
-import type { ListenerSpec } from '../../src/config/listen-url.js';
+import type { ListenerSpec } from '../../src/endpoint/endpoint-url.js';
 import { type BoundListener, bindListeners } from '../../src/server/listen.js';
 import { MAX_PIPELINED } from '../../src/server/connections.js';
 import { type CapturedLog, captureLog } from '../support/log-capture.js';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError } from '../errors.js';
 
 /** A parsed store location: a tagged union, one member per adapter. */
 export type StoreLocation =
