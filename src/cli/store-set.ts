@@ -3,7 +3,7 @@
  * connection string, a hub, device id and key, certificate and key PEM files, or HSM
  * references. The new content is written to a temporary file next to the store file
  * (owner-only), checked there exactly as `xprov serve` would load it, and only then
- * renamed into place (store/atomic-write.ts), with the previous file kept as
+ * renamed into place (files/atomic-write.ts), with the previous file kept as
  * `NAME.bak` (unless --no-backup). A refused document replaces nothing. Temporary
  * files a killed `store set` left behind are removed first (atomic-write.ts says which).
  *

@@ -1,6 +1,6 @@
 /**
  * One HTTP/1.1 exchange with an endpoint, sent byte for byte the way IoT Edge's daemon
- * sends it (shared/reference/iotedged-client.md): lower-case header names, only
+ * sends it (IoT Edge 1.0.x-1.1, Azure/iotedge edgelet/): lower-case header names, only
  * `host` and `user-agent` (plus `content-length: 0` on a POST, which the daemon never
  * sends), the hyperlocal Host over a Unix socket, no body, one connection per request.
  */

@@ -16,7 +16,7 @@ import { normaliseAllowedHost } from '../endpoint/host-names.js';
 
 /** The settings of `xprov serve`, resolved and checked. */
 export interface ServeConfig {
-  /** Where provisioning information comes from (the secrets adapter). */
+  /** Where provisioning information comes from (the store). */
   readonly store: StoreLocation;
   /**
    * Where to listen. Never empty: when nothing is configured it is the passed sockets

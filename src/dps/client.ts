@@ -1,5 +1,5 @@
 /**
- * A DPS device registration client over node:https (shared/reference/dps.md):
+ * A DPS device registration client over node:https (DPS's device registration REST API):
  * PUT register, poll the operation honouring Retry-After, exponential backoff with
  * jitter on 429, 5xx and network errors within a bounded deadline; 401 and 404 are
  * final. One deadline (an AbortSignal) covers every byte: the PUT, the polls, the

@@ -28,7 +28,7 @@ import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
 import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
 import { StateSaver } from '../dps/state-saver.js';
 import { type Logger, causeChain } from '../log.js';
-import type { SecretsAdapter } from './adapter.js';
+import type { Store } from './store.js';
 
 /** While nothing was ever assigned, a GET may start a new attempt at most this often. */
 const RETRY_FIRST_REGISTRATION_MS = 30_000;
@@ -79,7 +79,7 @@ export interface DpsStoreOptions {
 }
 
 /** Serves what DPS assigned to this device. */
-export class DpsStore implements SecretsAdapter {
+export class DpsStore implements Store {
   readonly description: string;
   readonly #settings: DpsSettings;
   readonly #log: Logger;

@@ -1,8 +1,8 @@
 /**
- * Opens the secrets adapter named by a store location: one case per adapter.
+ * Opens the store named by a store location: one case per store.
  */
 import type { Logger } from '../log.js';
-import type { SecretsAdapter } from './adapter.js';
+import type { Store } from './store.js';
 import { CredentialsDirStore } from './credentials-dir-store.js';
 import { DpsStore } from './dps-store.js';
 import { FileStore } from './file-store.js';
@@ -14,8 +14,8 @@ export interface StoreOptions {
   readonly insecurePermissions: boolean;
 }
 
-/** Opens the adapter for `location`; adapters report their own problems through their answers. */
-export async function openStore(location: StoreLocation, log: Logger, options: StoreOptions = { insecurePermissions: false }): Promise<SecretsAdapter> {
+/** Opens the store for `location`; stores report their own problems through their answers. */
+export async function openStore(location: StoreLocation, log: Logger, options: StoreOptions = { insecurePermissions: false }): Promise<Store> {
   switch (location.kind) {
     case 'file':
       return FileStore.open(location.path, log, options);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SecretsAdapter } from '../../src/store/adapter.js';
+import type { Store } from '../../src/store/store.js';
 import { CredentialsDirStore } from '../../src/store/credentials-dir-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { TestCa } from '../support/certs.js';
@@ -35,7 +35,7 @@ function symmetricDir(dir: string, deviceId = 'dev1'): void {
 
 describe('credentials-directory store', () => {
   let dir: string;
-  let store: SecretsAdapter | undefined;
+  let store: Store | undefined;
 
   beforeEach(() => {
     dir = tempDir();

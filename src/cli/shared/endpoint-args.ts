@@ -7,9 +7,6 @@ import { ExternalProvisioningClient } from '../../client/client.js';
 import { EndpointSyntaxError, TransportError, UsageError } from '../../errors.js';
 import { parseOrUsage } from './parse-or-usage.js';
 
-// Also used by the store commands; it lives in usage-error.ts.
-export { parseOrUsage };
-
 /** The options every endpoint command takes besides its own. */
 const COMMON_OPTIONS = { help: { type: 'boolean', short: 'h' }, 'timeout-ms': { type: 'string' } } as const;
 

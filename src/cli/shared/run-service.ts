@@ -6,14 +6,14 @@ import { exitCodeFor } from '../../errors.js';
 import { causeChain, createLogger } from '../../log.js';
 import { type RunningService, startService } from '../../server/serve.js';
 import { takePassedSockets } from '../../server/systemd.js';
-import type { SecretsAdapter } from '../../store/adapter.js';
+import type { Store } from '../../store/store.js';
 
 /**
- * Starts the service described by `config` (serving `adapter` instead of opening
+ * Starts the service described by `config` (serving `store` instead of opening
  * `config.store` when given) and runs it until SIGTERM/SIGINT; resolves with the exit
  * code: 0 after a graceful stop, 1 when it cannot start or stop cleanly.
  */
-export async function runService(config: ServeConfig, adapter?: SecretsAdapter): Promise<number> {
+export async function runService(config: ServeConfig, store?: Store): Promise<number> {
   const log = createLogger(config.logLevel);
   // Handlers go in before anything starts, so that a signal arriving while starting is
   // not fatal: the service stops as soon as it is up.
@@ -31,7 +31,7 @@ export async function runService(config: ServeConfig, adapter?: SecretsAdapter):
   const passed = takePassedSockets(process.env, process.pid);
   let service: RunningService;
   try {
-    service = await startService(config, log, passed, adapter);
+    service = await startService(config, log, passed, store);
   } catch (err) {
     if (exitCodeFor(err) !== undefined) {
       // A store's own settings file (e.g. the DPS settings) is configuration too: the
