@@ -8,10 +8,10 @@
  */
 import { operationSpecs } from '../../generated/operations.js';
 import { API_VERSION, type ExternalProvisioningClient, errorMessage, isSuccess } from '../client/client.js';
-import { describeEndpoint } from '../endpoint/endpoint-url.js';
 import type { RawAnswer } from '../client/transport.js';
-import { TransportError } from '../errors.js';
 import { readLikeDaemon } from '../contract/daemon-parse.js';
+import { describeEndpoint } from '../endpoint/endpoint-url.js';
+import { TransportError } from '../errors.js';
 import type { SpecBackend } from '../shims/openapi-backend.js';
 
 /** How one check ended. */

@@ -7,9 +7,9 @@
 import { parseArgs } from 'node:util';
 import { parseServeConfig } from '../config/config.js';
 import { maskSecret } from '../contract/mask.js';
+import { UsageError } from '../errors.js';
 import { createStderrLogger, isLogLevel } from '../log.js';
 import { DpsStore } from '../store/dps-store.js';
-import { UsageError } from '../errors.js';
 import { parseOrUsage } from './shared/parse-or-usage.js';
 
 const USAGE = `usage: xprov dps register [--force] [--store dps:FILE | --config FILE] [--log-level L] [--insecure-permissions]

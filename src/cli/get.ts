@@ -3,8 +3,8 @@
  * does and prints what the daemon would provision with, secrets masked unless asked.
  */
 import YAML from 'yaml';
-import { describeEndpoint } from '../endpoint/endpoint-url.js';
 import { maskJson } from '../contract/mask.js';
+import { describeEndpoint } from '../endpoint/endpoint-url.js';
 import { redactSecrets } from '../redact.js';
 import { TIMEOUT_USAGE, endpointClient, exitOnTransportError, parseEndpointArgs } from './shared/endpoint-args.js';
 

@@ -3,8 +3,8 @@
  * that matches xprov's listeners, from the same `--listen` / `--config` as serve.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
 import { daemonEndpoint, provisioningBlock } from '../config/iotedge-provisioning.js';
+import { UsageError } from '../errors.js';
 import { serveConfigFromArgs } from './shared/serve-options.js';
 
 const USAGE = `usage: xprov iotedge-config [--config FILE] [--listen URL]... [--socket-path PATH]

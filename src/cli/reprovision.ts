@@ -4,9 +4,9 @@
  */
 import type { ReprovisionMethod } from '../client/client.js';
 import { describeEndpoint } from '../endpoint/endpoint-url.js';
+import { UsageError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 import { TIMEOUT_USAGE, endpointClient, exitOnTransportError, parseEndpointArgs } from './shared/endpoint-args.js';
-import { UsageError } from '../errors.js';
 
 const USAGE = `usage: xprov reprovision ENDPOINT [--method POST|GET] [--timeout-ms N]
 

@@ -20,14 +20,14 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
+import { RefusedError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { parseDeviceConnectionString } from '../store/connection-string.js';
 import { StoreFileSource } from '../store/file-store.js';
 import { MAX_STORE_BYTES, readStoreFile } from '../store/read-store-file.js';
 import { loadSource } from '../store/store-source.js';
-import { TARGET_OPTIONS, TARGET_USAGE, storeTarget } from './shared/store-target.js';
-import { RefusedError, UsageError } from '../errors.js';
 import { parseOrUsage } from './shared/parse-or-usage.js';
+import { TARGET_OPTIONS, TARGET_USAGE, storeTarget } from './shared/store-target.js';
 
 /** Usage of `xprov store set`. */
 export const SET_USAGE = `usage: xprov store set [--store FILE | --config FILE] CREDENTIALS [--status S] [--substatus S] [--no-backup]

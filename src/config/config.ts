@@ -6,13 +6,13 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { readTrustedFileSync } from '../files/trust.js';
-import { LOG_LEVELS, type LogLevel } from '../log.js';
-import { type StoreLocation, parseStoreLocation } from './store-location.js';
-import { parseYamlStrict } from '../yaml-text.js';
-import { ConfigError } from '../errors.js';
 import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from '../endpoint/endpoint-url.js';
 import { normaliseAllowedHost } from '../endpoint/host-names.js';
+import { ConfigError } from '../errors.js';
+import { readTrustedFileSync } from '../files/trust.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { parseYamlStrict } from '../yaml-text.js';
+import { type StoreLocation, parseStoreLocation } from './store-location.js';
 
 /** The settings of `xprov serve`, resolved and checked. */
 export interface ServeConfig {

@@ -11,9 +11,9 @@
  * CA, pins its api-version and does not retry 429.
  */
 import { rootCertificates } from 'node:tls';
+import { DeadlineReached, DpsError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 import { type Assignment, checkAssignment, isRegistrationStatus } from './assignment-rules.js';
-import { DeadlineReached, DpsError } from '../errors.js';
 import { type HttpAnswer, httpsRequest, isTlsVerifyError, sleep } from './https-request.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, parseRetryAfter } from './retry.js';
 import { registrationSasToken } from './sas.js';

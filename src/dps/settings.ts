@@ -6,12 +6,12 @@
  */
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
 import { isStandardBase64 } from '../contract/daemon-rules.js';
 import { isShownKey } from '../contract/schema-messages.js';
+import { ConfigError } from '../errors.js';
 import { type FileRole, INSECURE_HINT, permissionProblem, readTrustedFileSync } from '../files/trust.js';
-import { type BackoffPolicy, DEFAULT_BACKOFF } from './retry.js';
 import { parseYamlStrict } from '../yaml-text.js';
+import { type BackoffPolicy, DEFAULT_BACKOFF } from './retry.js';
 
 /** The public DPS endpoint. */
 export const DEFAULT_DPS_ENDPOINT = 'global.azure-devices-provisioning.net';

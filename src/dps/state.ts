@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { INSECURE_HINT, checkDirectory, readTrustedFile } from '../files/trust.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
+import { INSECURE_HINT, checkDirectory, readTrustedFile } from '../files/trust.js';
 import { checkAssignment } from './assignment-rules.js';
 import type { RegistrationResult } from './client.js';
 

@@ -9,8 +9,8 @@ import type { Logger } from '../log.js';
 import { ProvisioningService } from '../service.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { type BoundListener, bindListeners } from './listen.js';
 import { resolveGroup } from './group.js';
+import { type BoundListener, bindListeners } from './listen.js';
 import type { PassedSocket } from './systemd.js';
 
 /** A started service. */

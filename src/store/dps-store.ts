@@ -18,15 +18,15 @@
  *   device: the new assignment is the truth) while the save is retried (state-saver.ts).
  * - close() (xprov stopping) aborts a registration and hooks in flight at once.
  */
-import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { daemonFindings } from '../contract/daemon-rules.js';
+import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { DpsClient, type DpsCredentials, type RegistrationResult } from '../dps/client.js';
-import { DpsError, StoreUnavailableError } from '../errors.js';
 import { runHooks } from '../dps/hooks.js';
 import { deriveDeviceKey } from '../dps/sas.js';
 import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
-import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
 import { StateSaver } from '../dps/state-saver.js';
+import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
+import { DpsError, StoreUnavailableError } from '../errors.js';
 import { type Logger, causeChain } from '../log.js';
 import type { Store } from './store.js';
 

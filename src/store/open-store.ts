@@ -1,12 +1,12 @@
 /**
  * Opens the store named by a store location: one case per store.
  */
+import type { StoreLocation } from '../config/store-location.js';
 import type { Logger } from '../log.js';
-import type { Store } from './store.js';
 import { CredentialsDirStore } from './credentials-dir-store.js';
 import { DpsStore } from './dps-store.js';
 import { FileStore } from './file-store.js';
-import type { StoreLocation } from '../config/store-location.js';
+import type { Store } from './store.js';
 
 /** How stores treat the files they serve from. */
 export interface StoreOptions {

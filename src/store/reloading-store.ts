@@ -20,10 +20,10 @@ import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { type ValidityWindow, validityFindings } from '../contract/x509-checks.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Store } from './store.js';
 import { SYSTEM_TIMERS, type Timers } from './debounce.js';
 import { SourceWatcher } from './source-watcher.js';
 import { type LoadOutcome, type StoreSource, loadSource } from './store-source.js';
+import type { Store } from './store.js';
 
 /** At most this many different problems are logged while a store stays invalid (one rewritten without end has ever new ones). */
 const MAX_LOGGED_PROBLEMS = 16;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../src/errors.js';
 import { DEFAULT_DPS_API_VERSION, DEFAULT_DPS_ENDPOINT, DEFAULT_MIN_REGISTRATION_INTERVAL_MS, type DpsSettings, loadDpsSettings } from '../../src/dps/settings.js';
+import { ConfigError } from '../../src/errors.js';
 import { example } from '../support/paths.js';
 import { privateExample } from '../support/private-examples.js';
 import { tempDir } from '../support/tmp.js';

@@ -9,10 +9,10 @@ import { request } from 'node:http';
 import { type Socket, createConnection } from 'node:net';
 import path from 'node:path';
 import type { ListenerSpec } from '../../src/endpoint/endpoint-url.js';
-import { type BoundListener, bindListeners } from '../../src/server/listen.js';
 import { MAX_PIPELINED } from '../../src/server/connections.js';
-import { type CapturedLog, captureLog } from '../support/log-capture.js';
+import { type BoundListener, bindListeners } from '../../src/server/listen.js';
 import { eventually } from '../support/eventually.js';
+import { type CapturedLog, captureLog } from '../support/log-capture.js';
 import { tempDir } from '../support/tmp.js';
 
 const SECRET = 'the-device-key-a-rebinding-page-must-not-read';
