@@ -1,6 +1,6 @@
 /**
  * The part of autocannon 9 (a devDependency without published types) that
- * bench/bench.ts uses, as documented in node_modules/autocannon/README.md.
+ * bench/bench.ts uses, as its own README documents it (npm package autocannon).
  */
 declare module 'autocannon' {
   namespace autocannon {

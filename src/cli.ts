@@ -5,7 +5,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { dpsCommand } from './cli/dps.js';
 import { serveCommand } from './cli/serve.js';
-import { UsageError } from './cli/usage-error.js';
+import { exitCodeFor } from './errors.js';
 
 const USAGE = `usage: xprov <command> [options]
 
@@ -54,9 +54,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`xprov: ${err.message}\n`);
-      return 2;
+    // Configuration and usage errors: one line, exit 2 (errors.ts decides which).
+    const code = exitCodeFor(err);
+    if (code !== undefined) {
+      process.stderr.write(`xprov: ${(err as Error).message}\n`);
+      return code;
     }
     throw err;
   }

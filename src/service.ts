@@ -6,12 +6,12 @@
  */
 import type { DeviceProvisioningInfo } from './contract/types.js';
 import type { Logger } from './log.js';
-import type { SecretsAdapter } from './store/adapter.js';
+import type { Store } from './store/store.js';
 
-/** The provisioning API over a secrets adapter. */
+/** The provisioning API over a store. */
 export class ProvisioningService {
   constructor(
-    private readonly store: SecretsAdapter,
+    private readonly store: Store,
     private readonly log: Logger,
   ) {}
 

@@ -8,9 +8,10 @@
  */
 import { operationSpecs } from '../../generated/operations.js';
 import { API_VERSION, type ExternalProvisioningClient, errorMessage, isSuccess } from '../client/client.js';
-import { describeEndpoint } from '../client/endpoint.js';
-import { type RawAnswer, TransportError } from '../client/transport.js';
+import type { RawAnswer } from '../client/transport.js';
 import { readLikeDaemon } from '../contract/daemon-parse.js';
+import { describeEndpoint } from '../endpoint/endpoint-url.js';
+import { TransportError } from '../errors.js';
 import type { SpecBackend } from '../shims/openapi-backend.js';
 
 /** How one check ended. */

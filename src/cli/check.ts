@@ -6,7 +6,7 @@
 import { runChecks } from '../check/checks.js';
 import { renderJson, renderText } from '../check/report.js';
 import { loadSpecBackend } from '../shims/openapi-backend.js';
-import { TIMEOUT_USAGE, endpointClient, parseEndpointArgs } from './endpoint-args.js';
+import { TIMEOUT_USAGE, endpointClient, parseEndpointArgs } from './shared/endpoint-args.js';
 
 const USAGE = `usage: xprov check ENDPOINT [--json] [--show-secrets] [--reprovision] [--timeout-ms N]
 

@@ -7,9 +7,10 @@
 import { parseArgs } from 'node:util';
 import { parseServeConfig } from '../config/config.js';
 import { maskSecret } from '../contract/mask.js';
+import { UsageError } from '../errors.js';
 import { createStderrLogger, isLogLevel } from '../log.js';
 import { DpsStore } from '../store/dps-store.js';
-import { UsageError } from './usage-error.js';
+import { parseOrUsage } from './shared/parse-or-usage.js';
 
 const USAGE = `usage: xprov dps register [--force] [--store dps:FILE | --config FILE] [--log-level L] [--insecure-permissions]
 
@@ -34,17 +35,14 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseOrUsage(() =>
+    parseArgs({
       args: [...rest],
       options: { force: { type: 'boolean' }, store: { type: 'string' }, config: { type: 'string' }, 'log-level': { type: 'string' }, 'insecure-permissions': { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
-  }
+    }),
+  );
   const configArgs = [
     ...(values.config ? ['--config', values.config] : []),
     ...(values.store ? ['--store', values.store] : []),

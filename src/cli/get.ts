@@ -3,10 +3,10 @@
  * does and prints what the daemon would provision with, secrets masked unless asked.
  */
 import YAML from 'yaml';
-import { describeEndpoint } from '../client/endpoint.js';
 import { maskJson } from '../contract/mask.js';
+import { describeEndpoint } from '../endpoint/endpoint-url.js';
 import { redactSecrets } from '../redact.js';
-import { TIMEOUT_USAGE, endpointClient, exitOnTransportError, parseEndpointArgs } from './endpoint-args.js';
+import { TIMEOUT_USAGE, endpointClient, exitOnTransportError, parseEndpointArgs } from './shared/endpoint-args.js';
 
 const USAGE = `usage: xprov get ENDPOINT [--json] [--show-secrets] [--timeout-ms N]
 

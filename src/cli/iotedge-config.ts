@@ -3,10 +3,9 @@
  * that matches xprov's listeners, from the same `--listen` / `--config` as serve.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/config-error.js';
 import { daemonEndpoint, provisioningBlock } from '../config/iotedge-provisioning.js';
-import { serveConfigFromArgs } from './serve.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../errors.js';
+import { serveConfigFromArgs } from './shared/serve-options.js';
 
 const USAGE = `usage: xprov iotedge-config [--config FILE] [--listen URL]... [--socket-path PATH]
 
@@ -47,12 +46,8 @@ export function iotedgeConfigCommand(argv: readonly string[]): Promise<number> {
   }
   const { socketPath, serveArgs } = splitSocketPath(argv);
   const config = serveConfigFromArgs(serveArgs);
-  let endpoint: string;
-  try {
-    endpoint = daemonEndpoint(config.listen, socketPath);
-  } catch (err) {
-    throw err instanceof ConfigError ? new UsageError(err.message) : err;
-  }
+  // A ConfigError goes up to the CLI's main, which prints it and exits 2.
+  const endpoint = daemonEndpoint(config.listen, socketPath);
   process.stdout.write(provisioningBlock(endpoint));
   return Promise.resolve(0);
 }

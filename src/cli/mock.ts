@@ -3,9 +3,10 @@
  * same HTTP layer and listeners as `xprov serve`, for client developers on another
  * partition. Takes serve's options except `--store`.
  */
+import { UsageError } from '../errors.js';
 import { openExampleStore } from '../mock/example-store.js';
-import { runService, serveConfigFromArgs } from './serve.js';
-import { UsageError } from './usage-error.js';
+import { runService } from './shared/run-service.js';
+import { serveConfigFromArgs } from './shared/serve-options.js';
 
 const USAGE = `usage: xprov mock [--config FILE] [options]
 

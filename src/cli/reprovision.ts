@@ -3,10 +3,10 @@
  * or as IoT Edge's daemon sends it (`--method GET`).
  */
 import type { ReprovisionMethod } from '../client/client.js';
-import { describeEndpoint } from '../client/endpoint.js';
+import { describeEndpoint } from '../endpoint/endpoint-url.js';
+import { UsageError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
-import { TIMEOUT_USAGE, endpointClient, exitOnTransportError, parseEndpointArgs } from './endpoint-args.js';
-import { UsageError } from './usage-error.js';
+import { TIMEOUT_USAGE, endpointClient, exitOnTransportError, parseEndpointArgs } from './shared/endpoint-args.js';
 
 const USAGE = `usage: xprov reprovision ENDPOINT [--method POST|GET] [--timeout-ms N]
 

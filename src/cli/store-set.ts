@@ -3,7 +3,7 @@
  * connection string, a hub, device id and key, certificate and key PEM files, or HSM
  * references. The new content is written to a temporary file next to the store file
  * (owner-only), checked there exactly as `xprov serve` would load it, and only then
- * renamed into place (store/atomic-write.ts), with the previous file kept as
+ * renamed into place (files/atomic-write.ts), with the previous file kept as
  * `NAME.bak` (unless --no-backup). A refused document replaces nothing. Temporary
  * files a killed `store set` left behind are removed first (atomic-write.ts says which).
  *
@@ -17,15 +17,16 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
-import { writeFileAtomic } from '../store/atomic-write.js';
+import { RefusedError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { StoreFileSource } from '../store/file-store.js';
 import { loadSource } from '../store/store-source.js';
+import { parseOrUsage } from './shared/parse-or-usage.js';
+import { TARGET_USAGE, storeTarget } from './shared/store-target.js';
 import { credentialsInput } from './store-set/credentials-input.js';
 import { storeDocument } from './store-set/documents.js';
 import { Inputs } from './store-set/inputs.js';
 import { SET_OPTIONS } from './store-set/options.js';
-import { TARGET_USAGE, storeTarget } from './store-target.js';
-import { UsageError, parseOrUsage } from './usage-error.js';
 
 /** Usage of `xprov store set`. */
 export const SET_USAGE = `usage: xprov store set [--store FILE | --config FILE] CREDENTIALS [--status S] [--substatus S] [--no-backup]
@@ -55,13 +56,6 @@ ${TARGET_USAGE}
       the registration status and substatus to report (optional)
   --no-backup
       do not keep the previous file as FILE.bak (an existing FILE.bak is left as it is)`;
-
-/** The new document was checked and would be refused. */
-class RefusedError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super('refused');
-  }
-}
 
 /**
  * In-process seams of storeSet, for tests only: the shipped command line passes none.

@@ -9,9 +9,9 @@ import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { maskJson } from '../contract/mask.js';
 import { loadSource } from '../store/store-source.js';
-import { reportLines } from './store-report.js';
-import { TARGET_OPTIONS, TARGET_USAGE, storeSource, storeTarget } from './store-target.js';
-import { parseOrUsage } from './usage-error.js';
+import { parseOrUsage } from './shared/parse-or-usage.js';
+import { reportLines } from './shared/store-report.js';
+import { TARGET_OPTIONS, TARGET_USAGE, storeSource, storeTarget } from './shared/store-target.js';
 
 /** Usage of `xprov store show`. */
 export const SHOW_USAGE = `usage: xprov store show [--store LOCATION | --config FILE] [--insecure-permissions]

@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { loadSource } from '../store/store-source.js';
-import { reportLines } from './store-report.js';
-import { TARGET_OPTIONS, TARGET_USAGE, storeSource, storeTarget } from './store-target.js';
-import { parseOrUsage } from './usage-error.js';
+import { parseOrUsage } from './shared/parse-or-usage.js';
+import { reportLines } from './shared/store-report.js';
+import { TARGET_OPTIONS, TARGET_USAGE, storeSource, storeTarget } from './shared/store-target.js';
 
 /** Usage of `xprov store validate`. */
 export const VALIDATE_USAGE = `usage: xprov store validate [--store LOCATION | --config FILE] [--insecure-permissions]

@@ -2,10 +2,10 @@
  * `xprov store set|show|validate`: the secure partition's side of the store. Loaded
  * only when run (see cli.ts): none of this is on the serving path.
  */
+import { UsageError } from '../errors.js';
 import { SET_USAGE, storeSet } from './store-set.js';
 import { SHOW_USAGE, storeShow } from './store-show.js';
 import { VALIDATE_USAGE, storeValidate } from './store-validate.js';
-import { UsageError } from './usage-error.js';
 
 const USAGE = `usage: xprov store <command> [options]
 

@@ -9,7 +9,7 @@ import { operationSpecs } from '../../generated/operations.js';
 import type { components, paths } from '../../generated/types.js';
 import { readLikeDaemon } from '../contract/daemon-parse.js';
 import type { DeviceProvisioningInfo } from '../contract/types.js';
-import { type Endpoint, parseEndpoint } from './endpoint.js';
+import { type Endpoint, parseEndpoint } from '../endpoint/endpoint-url.js';
 import { type RawAnswer, type TransportOptions, sendRequest } from './transport.js';
 
 /** The one API version, as the spec types it. */

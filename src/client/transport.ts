@@ -1,11 +1,12 @@
 /**
  * One HTTP/1.1 exchange with an endpoint, sent byte for byte the way IoT Edge's daemon
- * sends it (shared/reference/iotedged-client.md): lower-case header names, only
+ * sends it (IoT Edge 1.0.x-1.1, Azure/iotedge edgelet/): lower-case header names, only
  * `host` and `user-agent` (plus `content-length: 0` on a POST, which the daemon never
  * sends), the hyperlocal Host over a Unix socket, no body, one connection per request.
  */
 import { type IncomingHttpHeaders, request } from 'node:http';
-import { type Endpoint, daemonHostHeader, describeEndpoint } from './endpoint.js';
+import { type Endpoint, daemonHostHeader, describeEndpoint } from '../endpoint/endpoint-url.js';
+import { TransportError } from '../errors.js';
 
 /** An answer as received, before any interpretation. */
 export interface RawAnswer {
@@ -13,20 +14,6 @@ export interface RawAnswer {
   /** Header names in lower case, as node:http gives them. */
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
-}
-
-/** No answer: the endpoint could not be reached, timed out, or sent something unusable. */
-export class TransportError extends Error {
-  override readonly name = 'TransportError';
-
-  /** @param code the system error code (ENOENT, ECONNREFUSED, ...) or ETIMEDOUT / ETOOBIG. */
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /** How requests are sent. */

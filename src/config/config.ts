@@ -6,17 +6,17 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from '../endpoint/endpoint-url.js';
+import { normaliseAllowedHost } from '../endpoint/host-names.js';
+import { ConfigError } from '../errors.js';
 import { readTrustedFileSync } from '../files/trust.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
-import { type StoreLocation, parseStoreLocation } from '../store/location.js';
 import { parseYamlStrict } from '../yaml-text.js';
-import { ConfigError } from './config-error.js';
-import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from './listen-url.js';
-import { normaliseAllowedHost } from './host-names.js';
+import { type StoreLocation, parseStoreLocation } from './store-location.js';
 
 /** The settings of `xprov serve`, resolved and checked. */
 export interface ServeConfig {
-  /** Where provisioning information comes from (the secrets adapter). */
+  /** Where provisioning information comes from (the store). */
   readonly store: StoreLocation;
   /**
    * Where to listen. Never empty: when nothing is configured it is the passed sockets

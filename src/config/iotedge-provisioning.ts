@@ -3,8 +3,8 @@
  * daemon at xprov, derived from xprov's listeners.
  */
 import path from 'node:path';
-import { ConfigError } from './config-error.js';
-import { type ListenerSpec, describeListener } from './listen-url.js';
+import { type ListenerSpec, describeListener } from '../endpoint/endpoint-url.js';
+import { ConfigError } from '../errors.js';
 
 /** Addresses that mean "every interface" to a listener; the daemon, on the same machine, connects to loopback. */
 const WILDCARD_TO_LOOPBACK: Readonly<Record<string, string>> = { '0.0.0.0': '127.0.0.1', '::': '::1' };

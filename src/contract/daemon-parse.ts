@@ -1,7 +1,7 @@
 /**
- * Reads an answer's body the way IoT Edge's daemon does (serde into its structs; see
- * shared/reference/iotedged-client.md): required fields must be strings, optional ones
- * may be absent or null, unknown fields are ignored, `status` must be one the daemon
+ * Reads an answer's body the way IoT Edge's daemon does (serde into its structs; IoT
+ * Edge 1.0.x-1.1, Azure/iotedge edgelet/): required fields must be strings, optional
+ * ones may be absent or null, unknown fields are ignored, `status` must be one the daemon
  * knows (absent means assigned), `substatus` may be anything. What survives is then
  * judged by the daemon's own rules (daemon-rules.ts).
  *

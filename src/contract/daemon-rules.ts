@@ -1,6 +1,6 @@
 /**
  * The IoT Edge daemon's own acceptance rules for provisioning information, beyond what
- * the spec's schema can say (see shared/reference/iotedged-client.md). xprov checks
+ * the spec's schema can say (IoT Edge 1.0.x-1.1, Azure/iotedge edgelet/). xprov checks
  * them before serving anything, so that it never serves an answer the daemon would
  * refuse at start-up, where the failure is far harder to diagnose.
  *

@@ -1,5 +1,5 @@
 /**
- * A DPS device registration client over node:https (shared/reference/dps.md):
+ * A DPS device registration client over node:https (DPS's device registration REST API):
  * PUT register, poll the operation honouring Retry-After, exponential backoff with
  * jitter on 429, 5xx and network errors within a bounded deadline; 401 and 404 are
  * final. One deadline (an AbortSignal) covers every byte: the PUT, the polls, the
@@ -11,9 +11,9 @@
  * CA, pins its api-version and does not retry 429.
  */
 import { rootCertificates } from 'node:tls';
+import { DeadlineReached, DpsError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 import { type Assignment, checkAssignment, isRegistrationStatus } from './assignment-rules.js';
-import { DpsError } from './errors.js';
 import { type HttpAnswer, httpsRequest, isTlsVerifyError, sleep } from './https-request.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, parseRetryAfter } from './retry.js';
 import { registrationSasToken } from './sas.js';
@@ -61,9 +61,6 @@ interface Progress {
   last: string | undefined;
   attempts: number;
 }
-
-/** The reason a registration's signal is aborted with when its deadline passes. */
-class DeadlineReached extends Error {}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

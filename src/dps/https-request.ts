@@ -6,7 +6,7 @@
  */
 import { type OutgoingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
-import { DpsError } from './errors.js';
+import { DpsError } from '../errors.js';
 
 /** A registration answer is a few KiB (its payload included); more is refused, not buffered. */
 export const MAX_ANSWER_BYTES = 64 * 1024;

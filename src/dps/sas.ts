@@ -1,7 +1,7 @@
 /**
  * DPS symmetric-key authentication: SAS tokens and group-enrollment key derivation
- * (shared/reference/dps.md). Keys are base64 strings and never leave these functions
- * except as signatures.
+ * (DPS's device registration REST API). Keys are base64 strings and never leave these
+ * functions except as signatures.
  */
 import { createHmac } from 'node:crypto';
 

@@ -7,8 +7,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
-import { ConfigError } from '../config/config-error.js';
 import { isStandardBase64 } from '../contract/daemon-rules.js';
+import { ConfigError } from '../errors.js';
 import { type FileRole, INSECURE_HINT, permissionProblem, readTrustedFileSync } from '../files/trust.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './retry.js';
 import { checkDpsSettings } from './settings-schema.js';

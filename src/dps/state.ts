@@ -1,6 +1,6 @@
 /**
  * The registration result, persisted in the state directory so that DPS is not called
- * on every boot. Written atomically (store/atomic-write.ts: temp file, fsync, rename,
+ * on every boot. Written atomically (files/atomic-write.ts: temp file, fsync, rename,
  * fsync of the directory) with mode 0600; the previous good file is kept as `.bak`. A checksum detects a file
  * that is corrupt or was only partly written; such a file is never used, the backup is
  * tried instead, and the store re-registers. The assignment in it is checked again on
@@ -13,9 +13,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError } from '../errors.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { INSECURE_HINT, checkDirectory, readTrustedFile } from '../files/trust.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
 import { checkAssignment } from './assignment-rules.js';
 import type { RegistrationResult } from './client.js';
 

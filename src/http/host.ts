@@ -7,7 +7,7 @@
  * sends the socket path hex-encoded as their Host: they are not checked.)
  */
 
-import { hostName, isLoopbackName } from '../config/host-names.js';
+import { hostName, isLoopbackName } from '../endpoint/host-names.js';
 
 /**
  * Undefined when `host` (the request's Host header) may be answered, else the problem

@@ -3,7 +3,7 @@
  * devices xprov runs on (no NSS modules for local system groups).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError } from '../errors.js';
 
 /** Resolves a group name or numeric gid; throws a ConfigError (exit 2) with a clear message if unknown. */
 export function resolveGroup(group: string, groupFile = '/etc/group'): number {

@@ -10,12 +10,12 @@
  * expectation gets 417; both close the connection.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import { type ListenerSpec, describeListener } from '../config/listen-url.js';
+import { type ListenerSpec, describeListener } from '../endpoint/endpoint-url.js';
 import { hostProblem } from '../http/host.js';
 import type { Logger } from '../log.js';
 import { BurstLog, ConnectionGuard } from './connections.js';
-import type { PassedSocket } from './systemd.js';
 import { listenOn } from './listen-on.js';
+import type { PassedSocket } from './systemd.js';
 import { type SocketOptions, bindUnixSocket } from './unix-socket.js';
 
 /** A request handler (Koa's app.callback()). */

@@ -8,9 +8,9 @@ import { createApp } from '../http/app.js';
 import type { Logger } from '../log.js';
 import { ProvisioningService } from '../service.js';
 import { openStore } from '../store/open-store.js';
-import type { SecretsAdapter } from '../store/adapter.js';
-import { type BoundListener, bindListeners } from './listen.js';
+import type { Store } from '../store/store.js';
 import { resolveGroup } from './group.js';
+import { type BoundListener, bindListeners } from './listen.js';
 import type { PassedSocket } from './systemd.js';
 
 /** A started service. */
@@ -22,17 +22,17 @@ export interface RunningService {
 
 /**
  * Starts the service described by `config`; rejects if a listener cannot be bound.
- * `adapter`, when given, is served instead of opening `config.store` (`xprov mock`
+ * `given`, when there is one, is served instead of opening `config.store` (`xprov mock`
  * serves the spec's examples through the very same HTTP layer); it is closed on stop.
  */
 export async function startService(
   config: ServeConfig,
   log: Logger,
   passed: readonly PassedSocket[],
-  adapter?: SecretsAdapter,
+  given?: Store,
 ): Promise<RunningService> {
   const gid = config.socketGroup === undefined ? undefined : resolveGroup(config.socketGroup);
-  const store = adapter ?? (await openStore(config.store, log, { insecurePermissions: config.insecurePermissions }));
+  const store = given ?? (await openStore(config.store, log, { insecurePermissions: config.insecurePermissions }));
   const app = createApp(new ProvisioningService(store, log), log);
   let listeners: BoundListener[];
   try {

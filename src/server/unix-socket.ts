@@ -19,7 +19,7 @@ import type { Server } from 'node:http';
 import { createConnection } from 'node:net';
 import { chmod, lchown, lstat, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError } from '../errors.js';
 import { INSECURE_HINT, directoryTrustProblem } from '../files/trust.js';
 import type { Logger } from '../log.js';
 import { listenOn } from './listen-on.js';

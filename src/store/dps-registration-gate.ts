@@ -4,7 +4,7 @@
  * it get the last outcome, so a client looping on reprovision cannot make xprov flood
  * DPS. Once stopped, no new registration starts (there would be nothing to abort it).
  */
-import { DpsError } from '../dps/errors.js';
+import { DpsError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** The outcome of one registration. */

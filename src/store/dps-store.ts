@@ -19,19 +19,18 @@
  *   device: the new assignment is the truth) while the save is retried (state-saver.ts).
  * - close() (xprov stopping) aborts a registration and hooks in flight at once.
  */
-import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { daemonFindings } from '../contract/daemon-rules.js';
+import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { DpsClient, type DpsClientOptions, type RegistrationResult } from '../dps/client.js';
-import { DpsError } from '../dps/errors.js';
 import { runHooks } from '../dps/hooks.js';
 import { type DpsSettings, loadDpsSettings } from '../dps/settings.js';
-import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
 import { StateSaver } from '../dps/state-saver.js';
-import { StoreUnavailableError } from '../errors.js';
+import { type RegistrationIdentity, RegistrationState, type RegistrationStateOptions, type SavedRegistration } from '../dps/state.js';
+import { DpsError, StoreUnavailableError } from '../errors.js';
 import { type Logger, causeChain } from '../log.js';
-import type { SecretsAdapter } from './adapter.js';
 import { dpsCredentials, servedCredentials, servedInfo } from './dps-credentials.js';
 import { type Outcome, RegistrationGate } from './dps-registration-gate.js';
+import type { Store } from './store.js';
 
 /** While nothing was ever assigned, a GET may start a new attempt at most this often. */
 const RETRY_FIRST_REGISTRATION_MS = 30_000;
@@ -53,7 +52,7 @@ export interface DpsStoreOptions {
 }
 
 /** Serves what DPS assigned to this device. */
-export class DpsStore implements SecretsAdapter {
+export class DpsStore implements Store {
   readonly description: string;
   readonly #settings: DpsSettings;
   readonly #log: Logger;

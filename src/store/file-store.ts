@@ -1,5 +1,5 @@
 /**
- * The file store, the default secrets adapter: a YAML or JSON file in the store file
+ * The file store, the default store: a YAML or JSON file in the store file
  * format (openapi/store.schema.yaml), which may reference the X.509 identity as PEM
  * files. Caching, watching (the file's directory and those of the PEM files) and
  * keeping the last valid content are the reloading store's (reloading-store.ts).

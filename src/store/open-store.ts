@@ -1,12 +1,12 @@
 /**
- * Opens the secrets adapter named by a store location: one case per adapter.
+ * Opens the store named by a store location: one case per store.
  */
+import type { StoreLocation } from '../config/store-location.js';
 import type { Logger } from '../log.js';
-import type { SecretsAdapter } from './adapter.js';
 import { CredentialsDirStore } from './credentials-dir-store.js';
 import { DpsStore } from './dps-store.js';
 import { FileStore } from './file-store.js';
-import type { StoreLocation } from './location.js';
+import type { Store } from './store.js';
 
 /** How stores treat the files they serve from. */
 export interface StoreOptions {
@@ -14,8 +14,8 @@ export interface StoreOptions {
   readonly insecurePermissions: boolean;
 }
 
-/** Opens the adapter for `location`; adapters report their own problems through their answers. */
-export async function openStore(location: StoreLocation, log: Logger, options: StoreOptions = { insecurePermissions: false }): Promise<SecretsAdapter> {
+/** Opens the store for `location`; stores report their own problems through their answers. */
+export async function openStore(location: StoreLocation, log: Logger, options: StoreOptions = { insecurePermissions: false }): Promise<Store> {
   switch (location.kind) {
     case 'file':
       return FileStore.open(location.path, log, options);

@@ -1,5 +1,5 @@
 /**
- * A secrets adapter over a StoreSource (a store file, a credentials directory) that
+ * A store over a StoreSource (a store file, a credentials directory) that
  * caches what it last loaded and reloads when the source changes.
  *
  * The source is read once and cached; the files it depended on (the store file, PEM
@@ -20,10 +20,10 @@ import type { DeviceProvisioningInfo } from '../contract/types.js';
 import { type ValidityWindow, validityFindings } from '../contract/x509-checks.js';
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SecretsAdapter } from './adapter.js';
 import { SYSTEM_TIMERS, type Timers } from './debounce.js';
 import { SourceWatcher } from './source-watcher.js';
 import { type LoadOutcome, type StoreSource, loadSource } from './store-source.js';
+import type { Store } from './store.js';
 
 /** At most this many different problems are logged while a store stays invalid (one rewritten without end has ever new ones). */
 const MAX_LOGGED_PROBLEMS = 16;
@@ -37,7 +37,7 @@ export interface ReloadOptions {
 }
 
 /** Serves what a StoreSource holds, reloading it when it changes. */
-export class ReloadingStore implements SecretsAdapter {
+export class ReloadingStore implements Store {
   readonly #source: StoreSource;
   readonly #log: Logger;
   #current: DeviceProvisioningInfo | undefined;

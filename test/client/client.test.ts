@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ExternalProvisioningClient, errorMessage } from '../../src/client/client.js';
-import { TransportError } from '../../src/client/transport.js';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
+import { TransportError } from '../../src/errors.js';
 import { StoreUnavailableError } from '../../src/errors.js';
-import type { SecretsAdapter } from '../../src/store/adapter.js';
+import type { Store } from '../../src/store/store.js';
 import { json, serveFake } from '../support/fake-endpoint.js';
 import { serveInProcess } from '../support/in-process.js';
 import { registerSecret } from '../support/secrets.js';
@@ -20,10 +20,10 @@ const KEY = randomBytes(32).toString('base64');
 registerSecret(KEY);
 const INFO: DeviceProvisioningInfo = { hubName: 'hub.azure-devices.net', deviceId: 'dev1', credentials: { authType: 'symmetric-key', source: 'payload', key: KEY } };
 
-/** An adapter serving `info`, or failing like a store with nothing valid. */
-function adapter(info: DeviceProvisioningInfo | undefined): SecretsAdapter & { reprovisions: number } {
+/** A store serving `info`, or failing like a store with nothing valid. */
+function storeServing(info: DeviceProvisioningInfo | undefined): Store & { reprovisions: number } {
   return {
-    description: 'test adapter',
+    description: 'test store',
     reprovisions: 0,
     getProvisioningInfo: () => (info ? Promise.resolve(info) : Promise.reject(new StoreUnavailableError('no valid provisioning information: test store is empty'))),
     reprovision() {
@@ -36,7 +36,7 @@ function adapter(info: DeviceProvisioningInfo | undefined): SecretsAdapter & { r
 
 describe('ExternalProvisioningClient', () => {
   it('gets the provisioning information from xprov and reprovisions by POST and GET', async () => {
-    const store = adapter(INFO);
+    const store = storeServing(INFO);
     const server = await serveInProcess(store);
     try {
       const client = new ExternalProvisioningClient(server.endpoint);
@@ -54,7 +54,7 @@ describe('ExternalProvisioningClient', () => {
   });
 
   it("turns error answers into results carrying the ErrorResponse message", async () => {
-    const server = await serveInProcess(adapter(undefined));
+    const server = await serveInProcess(storeServing(undefined));
     try {
       const client = new ExternalProvisioningClient(server.endpoint);
       const got = await client.getDeviceProvisioningInformation();

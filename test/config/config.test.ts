@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ServeConfig, parseServeConfig, serveUsage, SETTINGS } from '../../src/config/config.js';
-import { ConfigError } from '../../src/config/config-error.js';
+import { ConfigError } from '../../src/errors.js';
 import { repoRoot } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
-import { ConfigError } from '../../src/config/config-error.js';
 import { daemonEndpoint, provisioningBlock } from '../../src/config/iotedge-provisioning.js';
+import { ConfigError } from '../../src/errors.js';
 
 describe("IoT Edge's provisioning block", () => {
   it('points at the first Unix socket, else a passed socket, else TCP', () => {

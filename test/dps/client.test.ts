@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { DpsClient, type DpsClientOptions, MAX_ANSWER_BYTES } from '../../src/dps/client.js';
-import { DpsError } from '../../src/dps/errors.js';
+import { DpsError } from '../../src/errors.js';
 import { DpsEmulator, makeCertificateAuthority } from '../support/dps-emulator.js';
 import { eventually } from '../support/eventually.js';
 import { registerSecret } from '../support/secrets.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RegistrationState, type SavedRegistration } from '../../src/dps/state.js';
-import { ConfigError } from '../../src/config/config-error.js';
+import { ConfigError } from '../../src/errors.js';
 import { makeFifo, settlesWithin } from '../support/fifo.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -5,11 +5,11 @@ import { type Socket, createConnection } from 'node:net';
 import path from 'node:path';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
 import { BadRequestError, StoreUnavailableError } from '../../src/errors.js';
-import { MAX_QUERY_PARAMETERS, parseQueryString } from '../../src/http/query.js';
 import { createApp } from '../../src/http/app.js';
+import { MAX_QUERY_PARAMETERS, parseQueryString } from '../../src/http/query.js';
 import { ProvisioningService } from '../../src/service.js';
-import type { SecretsAdapter } from '../../src/store/adapter.js';
 import { FileStore } from '../../src/store/file-store.js';
+import type { Store } from '../../src/store/store.js';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon } from '../support/daemon-client.js';
 import { type InProcessServer, serveInProcess } from '../support/in-process.js';
 import { captureLog } from '../support/log-capture.js';
@@ -21,8 +21,8 @@ import { tempDir } from '../support/tmp.js';
 const SECRET_IN_CAUSE = 'HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0LWluLWEtY2F1c2U=';
 registerSecret(SECRET_IN_CAUSE);
 
-/** An adapter whose every call fails in a way no adapter may let escape (a bug). */
-class BrokenAdapter implements SecretsAdapter {
+/** A store whose every call fails in a way no store may let escape (a bug). */
+class BrokenStore implements Store {
   readonly description = 'broken';
   getProvisioningInfo(): Promise<DeviceProvisioningInfo> {
     return Promise.reject(new TypeError('boom', { cause: new Error(SECRET_IN_CAUSE) }));
@@ -33,8 +33,8 @@ class BrokenAdapter implements SecretsAdapter {
   async close(): Promise<void> {}
 }
 
-/** An adapter that is always unavailable. */
-class UnavailableAdapter extends BrokenAdapter {
+/** A store that is always unavailable. */
+class UnavailableStore extends BrokenStore {
   override getProvisioningInfo(): Promise<DeviceProvisioningInfo> {
     return Promise.reject(new StoreUnavailableError('registration pending'));
   }
@@ -154,7 +154,7 @@ describe('HTTP app', () => {
 
   describe('with a failing store', () => {
     it('answers 503 with the store problem when it is unavailable', async () => {
-      const unavailable = await serveInProcess(new UnavailableAdapter());
+      const unavailable = await serveInProcess(new UnavailableStore());
       try {
         const get = await daemonRequest(unavailable.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
         assert.equal(get.status, 503);
@@ -169,7 +169,7 @@ describe('HTTP app', () => {
     });
 
     it('answers 500 with a generic message; the cause chain goes to the log only', async () => {
-      const broken = await serveInProcess(new BrokenAdapter());
+      const broken = await serveInProcess(new BrokenStore());
       try {
         const res = await daemonRequest(broken.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
         assert.equal(res.status, 500);

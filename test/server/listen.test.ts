@@ -8,11 +8,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'node:http';
 import { type Socket, createConnection } from 'node:net';
 import path from 'node:path';
-import type { ListenerSpec } from '../../src/config/listen-url.js';
-import { type BoundListener, bindListeners } from '../../src/server/listen.js';
+import type { ListenerSpec } from '../../src/endpoint/endpoint-url.js';
 import { MAX_PIPELINED } from '../../src/server/connections.js';
-import { type CapturedLog, captureLog } from '../support/log-capture.js';
+import { type BoundListener, bindListeners } from '../../src/server/listen.js';
 import { eventually } from '../support/eventually.js';
+import { type CapturedLog, captureLog } from '../support/log-capture.js';
 import { tempDir } from '../support/tmp.js';
 
 const SECRET = 'the-device-key-a-rebinding-page-must-not-read';

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SecretsAdapter } from '../../src/store/adapter.js';
 import { CredentialsDirStore } from '../../src/store/credentials-dir-store.js';
 import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
 import { TestCa } from '../support/pki.js';
+import { eventually } from '../support/eventually.js';
 import { makeFifo, settlesWithin } from '../support/fifo.js';
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';
-import { eventually } from '../support/eventually.js';
 import { unavailable } from '../support/store-checks.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -35,7 +35,7 @@ function symmetricDir(dir: string, deviceId = 'dev1'): void {
 
 describe('credentials-directory store', () => {
   let dir: string;
-  let store: SecretsAdapter | undefined;
+  let store: Store | undefined;
 
   beforeEach(() => {
     dir = tempDir();

@@ -10,16 +10,15 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
-import { StoreUnavailableError } from '../../src/errors.js';
-import { ConfigError } from '../../src/config/config-error.js';
+import { ConfigError, StoreUnavailableError } from '../../src/errors.js';
 import { DpsStore, type DpsStoreOptions } from '../../src/store/dps-store.js';
 import { parseLikeDaemon } from '../support/daemon-client.js';
 import { TestCa } from '../support/pki.js';
 import { DpsEmulator, makeCertificateAuthority, makeDeviceCertificate } from '../support/dps-emulator.js';
+import { eventually } from '../support/eventually.js';
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';
 import { tempDir } from '../support/tmp.js';
-import { eventually } from '../support/eventually.js';
 
 const DEVICE_KEY = Buffer.from('dps-store-test device key, not a secret').toString('base64');
 const VECTOR_GROUP_KEY = '8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==';

@@ -1,6 +1,6 @@
 /**
- * The DPS emulator proved against shared/reference/dps.md with a raw node:https client
- * written here, independently of the emulator's own code (its SAS signing included).
+ * The DPS emulator proved against DPS's device registration REST API, as documented,
+ * with a raw node:https client written here, independently of the emulator's own code (its SAS signing included).
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';

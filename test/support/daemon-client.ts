@@ -1,5 +1,5 @@
 /**
- * A client that behaves like IoT Edge's daemon (shared/reference/iotedged-client.md):
+ * A client that behaves like IoT Edge's daemon (IoT Edge 1.0.x-1.1, Azure/iotedge edgelet/):
  * HTTP/1.1, lower-case header names, a `user-agent` with the daemon's version, the
  * `api-version` query and nothing else, no body; over a Unix socket the Host header is
  * the socket path hex-encoded followed by `:0` (hyperlocal). Reprovision is sent as GET.

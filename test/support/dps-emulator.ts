@@ -1,6 +1,6 @@
 /**
  * A protocol-faithful emulator of the Azure Device Provisioning Service's device
- * registration API over HTTPS (shared/reference/dps.md), for the DPS client's tests:
+ * registration API over HTTPS (DPS's device registration REST API), for the DPS client's tests:
  * register (PUT), operation polling (GET) and the registration state lookup (POST),
  * symmetric-key (individual and group, derived keys) and X.509 attestation, DPS error
  * bodies, Retry-After, injected failures and an outage on the same port, and a hostile

@@ -1,12 +1,12 @@
 /**
  * Runs the Koa app in this process on a temporary Unix socket, for tests of the HTTP
- * layer that need to see the log or use a particular secrets adapter.
+ * layer that need to see the log or use a particular store.
  */
 import { type Server, createServer } from 'node:http';
 import path from 'node:path';
 import { createApp } from '../../src/http/app.js';
 import { ProvisioningService } from '../../src/service.js';
-import type { SecretsAdapter } from '../../src/store/adapter.js';
+import type { Store } from '../../src/store/store.js';
 import { type CapturedLog, captureLog } from './log-capture.js';
 import { tempDir } from './tmp.js';
 
@@ -19,7 +19,7 @@ export interface InProcessServer {
 }
 
 /** Serves the API over `store` on a fresh Unix socket. */
-export async function serveInProcess(store: SecretsAdapter): Promise<InProcessServer> {
+export async function serveInProcess(store: Store): Promise<InProcessServer> {
   const captured = captureLog();
   const app = createApp(new ProvisioningService(store, captured.log), captured.log);
   const socketPath = path.join(tempDir(), 'api.sock');

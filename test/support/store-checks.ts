@@ -1,10 +1,10 @@
-/** Assertions shared by the tests of the secrets adapters. */
+/** Assertions shared by the tests of the stores. */
 import assert from 'node:assert/strict';
 import { StoreUnavailableError } from '../../src/errors.js';
-import type { SecretsAdapter } from '../../src/store/adapter.js';
+import type { Store } from '../../src/store/store.js';
 
 /** The message of the StoreUnavailableError `store` answers with now; fails when it serves. */
-export async function unavailable(store: SecretsAdapter): Promise<string> {
+export async function unavailable(store: Store): Promise<string> {
   try {
     await store.getProvisioningInfo();
   } catch (err) {

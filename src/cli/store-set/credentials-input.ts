@@ -3,7 +3,7 @@
  * flags: each kind's flag rules are checked here, before anything is read, so that a
  * bad command line is refused (exit code 2) without touching stdin or a file.
  */
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../../errors.js';
 import type { SetValues } from './options.js';
 
 /** A value given on the command line itself, or by a file (`-`: stdin). */

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { parseDeviceConnectionString } from '../../store/connection-string.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../../errors.js';
 import type { CredentialsInput, DeviceIds, Given } from './credentials-input.js';
 import type { Inputs } from './inputs.js';
 

@@ -1,7 +1,7 @@
 /** Reading what `xprov store set` is given by file or stdin, bounded like a store file. */
 import path from 'node:path';
 import { MAX_STORE_BYTES, readStoreFile } from '../../store/read-store-file.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../../errors.js';
 
 /** Reads the inputs named on the command line: files, or `-` for stdin (once). */
 export class Inputs {

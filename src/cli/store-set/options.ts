@@ -1,5 +1,5 @@
 /** The command line of `xprov store set`: its parseArgs options and their parsed values. */
-import { TARGET_OPTIONS } from '../store-target.js';
+import { TARGET_OPTIONS } from '../shared/store-target.js';
 
 /** parseArgs options of `xprov store set`. */
 export const SET_OPTIONS = {

@@ -4,8 +4,8 @@
  */
 import type { OperationId } from '../../contract/types.js';
 import type { OperationHandler } from '../operation.js';
-import { GetDeviceProvisioningInformation } from './GetDeviceProvisioningInformation.js';
-import { ReprovisionDevice } from './ReprovisionDevice.js';
+import { GetDeviceProvisioningInformation } from './get-device-provisioning-information.js';
+import { ReprovisionDevice } from './reprovision-device.js';
 
 /** Every operation's handler. */
 export const handlers: { readonly [Op in OperationId]: OperationHandler<Op> } = {

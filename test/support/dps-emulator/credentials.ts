@@ -1,5 +1,5 @@
 /**
- * How the DPS emulator checks a device's credential (shared/reference/dps.md):
+ * How the DPS emulator checks a device's credential (DPS's device registration REST API):
  * SharedAccessSignature tokens signed with a (possibly derived) symmetric key, and TLS
  * client certificates. Each check answers the reason it refuses, or undefined.
  */

@@ -1,5 +1,5 @@
 /**
- * The DPS wire protocol as the emulator speaks it (shared/reference/dps.md): routes,
+ * The DPS wire protocol as the emulator speaks it (DPS's device registration REST API): routes,
  * api-versions, request bodies, credentials as sent, error answers and the parts of
  * registrationState that depend on the attestation.
  */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { hostName, isLoopbackName, normaliseAllowedHost } from '../../src/config/host-names.js';
+import { hostName, isLoopbackName, normaliseAllowedHost } from '../../src/endpoint/host-names.js';
 
 describe('host names', () => {
   it('takes the name of a Host header: lower case, without port, brackets or final dot', () => {

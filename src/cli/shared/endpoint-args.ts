@@ -3,13 +3,9 @@
  * reprovision): the ENDPOINT argument and `--timeout-ms`.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { EndpointSyntaxError } from '../client/endpoint.js';
-import { ExternalProvisioningClient } from '../client/client.js';
-import { TransportError } from '../client/transport.js';
-import { UsageError, parseOrUsage } from './usage-error.js';
-
-// Also used by the store commands; it lives in usage-error.ts.
-export { parseOrUsage };
+import { ExternalProvisioningClient } from '../../client/client.js';
+import { EndpointSyntaxError, TransportError, UsageError } from '../../errors.js';
+import { parseOrUsage } from './parse-or-usage.js';
 
 /** The options every endpoint command takes besides its own. */
 const COMMON_OPTIONS = { help: { type: 'boolean', short: 'h' }, 'timeout-ms': { type: 'string' } } as const;

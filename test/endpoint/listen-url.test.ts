@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describeListener, isLoopbackHost, parseListenUrl } from '../../src/config/listen-url.js';
+import { describeListener, isLoopbackHost, parseListenUrl } from '../../src/endpoint/endpoint-url.js';
 
 describe('listen URLs', () => {
   it('parses the daemon endpoint syntax into tagged listeners', () => {

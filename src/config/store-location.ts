@@ -1,12 +1,12 @@
 /**
  * Where the store is, parsed from the configured store string. A plain path or a
- * `file:` URL selects the file store; other schemes are for other adapters.
+ * `file:` URL selects the file store; other schemes are for other stores.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError } from '../errors.js';
 
-/** A parsed store location: a tagged union, one member per adapter. */
+/** A parsed store location: a tagged union, one member per store. */
 export type StoreLocation =
   | { readonly kind: 'file'; readonly path: string }
   /** Register with DPS; `path` is the DPS settings file. */

@@ -4,12 +4,12 @@
  * and `--insecure-permissions` (flag or config key). Reading it goes through the very
  * source the serving store uses, so the commands judge it as the daemon would be served.
  */
-import { StoreFileSource } from '../store/file-store.js';
-import { CredentialsDirSource } from '../store/credentials-dir-store.js';
-import type { StoreLocation } from '../store/location.js';
-import type { StoreSource } from '../store/store-source.js';
-import { serveConfigFromArgs } from './serve.js';
-import { UsageError } from './usage-error.js';
+import type { StoreLocation } from '../../config/store-location.js';
+import { UsageError } from '../../errors.js';
+import { CredentialsDirSource } from '../../store/credentials-dir-store.js';
+import { StoreFileSource } from '../../store/file-store.js';
+import type { StoreSource } from '../../store/store-source.js';
+import { serveConfigFromArgs } from './serve-options.js';
 
 /** The parseArgs options naming the store. */
 export const TARGET_OPTIONS = {

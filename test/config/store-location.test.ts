@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/config/config-error.js';
-import { parseStoreLocation } from '../../src/store/location.js';
+import { parseStoreLocation } from '../../src/config/store-location.js';
+import { ConfigError } from '../../src/errors.js';
 
 describe('store location', () => {
   it('selects the file store for paths and file: URLs', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { EndpointSyntaxError, daemonHostHeader, describeEndpoint, parseEndpoint } from '../../src/client/endpoint.js';
+import { daemonHostHeader, describeEndpoint, parseEndpoint } from '../../src/endpoint/endpoint-url.js';
+import { EndpointSyntaxError } from '../../src/errors.js';
 
 describe('client endpoints', () => {
   it("parses IoT Edge's endpoint syntax, any host included", () => {

@@ -1,7 +1,4 @@
-/** Bad command line or configuration: the CLI prints the message on one line and exits 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from '../../errors.js';
 
 /** Runs a node:util parseArgs call, turning its errors into a one-line UsageError. */
 export function parseOrUsage<T>(parse: () => T): T {

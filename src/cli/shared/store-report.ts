@@ -3,8 +3,8 @@
  * verdict, what would be served (names, never secrets), until when its certificates
  * are valid, and every note and warning.
  */
-import { formatDate } from '../contract/x509-checks.js';
-import type { LoadOutcome } from '../store/store-source.js';
+import { formatDate } from '../../contract/x509-checks.js';
+import type { LoadOutcome } from '../../store/store-source.js';
 
 /** The verdict on `label`'s store and the lines that explain it. */
 export function reportLines(label: string, outcome: LoadOutcome): string[] {

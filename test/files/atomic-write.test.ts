@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { leftoverWriter, writeFileAtomic } from '../../src/store/atomic-write.js';
+import { leftoverWriter, writeFileAtomic } from '../../src/files/atomic-write.js';
 import { tempDir } from '../support/tmp.js';
 
 describe('atomic file replacement', () => {

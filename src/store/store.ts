@@ -1,13 +1,13 @@
 /**
- * The secrets adapter: where provisioning information comes from. The operation layer
- * talks only to this interface. Each adapter lives in its own file, is chosen by the
- * scheme of the configured store URL (see store/location.ts and store/open-store.ts),
+ * The store: where provisioning information comes from. The operation layer talks
+ * only to this interface. Each store lives in its own file, is chosen by the scheme of
+ * the configured store location (see config/store-location.ts and store/open-store.ts),
  * and maps its own failures into the error union (errors.ts): nothing else escapes.
  */
 import type { DeviceProvisioningInfo } from '../contract/types.js';
 
 /** A source of provisioning information. */
-export interface SecretsAdapter {
+export interface Store {
   /** A short, secret-free description for logs, e.g. `file /etc/xprov/device.yaml`. */
   readonly description: string;
   /**

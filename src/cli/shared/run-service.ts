@@ -1,0 +1,63 @@
+/**
+ * Running the service until a stop signal, shared by `xprov serve` and `xprov mock`.
+ */
+import type { ServeConfig } from '../../config/config.js';
+import { exitCodeFor } from '../../errors.js';
+import { causeChain, createLogger } from '../../log.js';
+import { type RunningService, startService } from '../../server/serve.js';
+import { takePassedSockets } from '../../server/systemd.js';
+import type { Store } from '../../store/store.js';
+
+/**
+ * Starts the service described by `config` (serving `store` instead of opening
+ * `config.store` when given) and runs it until SIGTERM/SIGINT; resolves with the exit
+ * code: 0 after a graceful stop, 1 when it cannot start or stop cleanly.
+ */
+export async function runService(config: ServeConfig, store?: Store): Promise<number> {
+  const log = createLogger(config.logLevel);
+  // Handlers go in before anything starts, so that a signal arriving while starting is
+  // not fatal: the service stops as soon as it is up.
+  let signalled: NodeJS.Signals | undefined;
+  let onStop: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled === undefined) {
+      signalled = signal;
+      onStop?.();
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const passed = takePassedSockets(process.env, process.pid);
+  let service: RunningService;
+  try {
+    service = await startService(config, log, passed, store);
+  } catch (err) {
+    if (exitCodeFor(err) !== undefined) {
+      // A store's own settings file (e.g. the DPS settings) is configuration too: the
+      // CLI's main prints it and exits 2.
+      throw err;
+    }
+    log.fatal({ cause: causeChain(err) }, 'cannot start');
+    process.stderr.write(`xprov: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    onStop = () => {
+      log.info({ signal: signalled }, 'stopping: finishing in-flight requests');
+      service.stop().then(
+        (clean) => {
+          log.info({ clean }, 'stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error({ cause: causeChain(err) }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    if (signalled !== undefined) {
+      onStop();
+    }
+  });
+}
