@@ -74,7 +74,8 @@ module.exports = {
     },
     {
       name: 'command-not-command',
-      comment: 'commands never import other commands (what they share goes in cli/shared/); a dispatcher such as cli/store.ts runs its own subcommands cli/store-*.ts',
+      comment:
+        'commands never import other commands (what they share goes in cli/shared/); a dispatcher such as cli/store.ts runs its own subcommands cli/store-*.ts',
       severity: 'error',
       from: { path: '^src/cli/([^/]+)\\.ts$' },
       to: { path: '^src/cli/[^/]+\\.ts$', pathNot: '^src/cli/$1-[^/]+\\.ts$' },

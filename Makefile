@@ -5,7 +5,7 @@ NODE_MODULES := node_modules/.xprov-installed
 SOURCES := $(shell find src scripts generated bench test -type f \( -name '*.ts' -o -name '*.js' -o -name '*.cjs' -o -name '*.json' \) 2>/dev/null) tsconfig.json package.json
 STORE ?= examples/symmetric-key-payload.yaml
 
-.PHONY: all install build generate check-generated docs check-docs lint-deps test tools run bench clean
+.PHONY: all install build generate check-generated docs check-docs lint lint-deps test tools run bench clean
 
 all: build
 
@@ -62,12 +62,17 @@ tools:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "install$$missing to run the tests" >&2; exit 1; fi; fi
 
+# Biome: the linter (its recommended rules) and the formatter (biome.json); `npx biome
+# check --write .` fixes what it can.
+lint: $(NODE_MODULES)
+	npx biome check .
+
 # Fails when an import goes against the layer order, a command imports another command,
 # or imports form a cycle (the rules and the layer order: .dependency-cruiser.cjs).
 lint-deps: $(NODE_MODULES)
 	npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
-test: build tools check-generated check-docs lint-deps
+test: build tools check-generated check-docs lint lint-deps
 	npx mocha
 
 # The examples are public, throwaway fakes, and git checks them out 0644, which xprov

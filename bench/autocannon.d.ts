@@ -54,10 +54,7 @@ declare module 'autocannon' {
     /** The running instance: an event emitter that is also a promise of the results. */
     interface Instance extends PromiseLike<Result> {
       /** Each response, with its latency in (fractional) milliseconds. */
-      on(
-        event: 'response',
-        listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void,
-      ): Instance;
+      on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): Instance;
     }
   }
 

@@ -49,8 +49,7 @@ export function pipelineFlood(target: Target, clients: number, requests: number)
 /** The head of a request announcing a `bodyBytes` body. */
 export function bodyRequestHead(target: Target, path: string, bodyBytes: number): Buffer {
   return Buffer.from(
-    `POST ${path} HTTP/1.1\r\nHost: ${hostHeader(target)}\r\nContent-Type: application/octet-stream\r\n` +
-      `Content-Length: ${bodyBytes}\r\n\r\n`,
+    `POST ${path} HTTP/1.1\r\nHost: ${hostHeader(target)}\r\nContent-Type: application/octet-stream\r\n` + `Content-Length: ${bodyBytes}\r\n\r\n`,
     'latin1',
   );
 }
@@ -213,8 +212,7 @@ export function expectContinue(target: Target, path: string, waitMs: number): Lo
     }
   });
   const head = Buffer.from(
-    `POST ${path} HTTP/1.1\r\nHost: ${hostHeader(target)}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: 2\r\nExpect: 100-continue\r\n\r\n`,
+    `POST ${path} HTTP/1.1\r\nHost: ${hostHeader(target)}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n`,
     'latin1',
   );
   const { socket } = connection;

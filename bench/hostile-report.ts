@@ -109,20 +109,7 @@ export function hostileReport(results: HostileResults): string {
   }
   out.push(
     table(
-      [
-        '',
-        'server',
-        'good idle',
-        'good under load',
-        '/idle',
-        '/bare',
-        'good failed',
-        'RSS before',
-        'RSS peak',
-        '/before',
-        'server read',
-        'server fds',
-      ],
+      ['', 'server', 'good idle', 'good under load', '/idle', '/bare', 'good failed', 'RSS before', 'RSS peak', '/before', 'server read', 'server fds'],
       lines,
       new Set([0, 1]),
     ),

@@ -97,7 +97,10 @@ function median(sorted: readonly number[]): number {
 
 /** Sums up good requests: latencies of the answered ones, failures by kind. */
 export function summarizeSamples(samples: readonly Sample[]): GoodRequests {
-  const answered = samples.filter((x) => x.outcome === 'ok').map((x) => x.ms).sort((a, b) => a - b);
+  const answered = samples
+    .filter((x) => x.outcome === 'ok')
+    .map((x) => x.ms)
+    .sort((a, b) => a - b);
   const failed: Record<string, number> = {};
   for (const sample of samples) {
     if (sample.outcome !== 'ok') {
@@ -177,8 +180,7 @@ async function runOne(scenario: Scenario, name: Name, deps: HostileDeps): Promis
       fdsLoaded,
       tally,
       finding,
-      serverProblem:
-        ended === undefined ? undefined : `${ended} under the load; stderr: ${server.stderr().trim().split('\n').slice(-3).join(' | ')}`,
+      serverProblem: ended === undefined ? undefined : `${ended} under the load; stderr: ${server.stderr().trim().split('\n').slice(-3).join(' | ')}`,
     };
     if (ended !== undefined) {
       return run;

@@ -86,18 +86,13 @@ function table(header: readonly string[], lines: readonly (readonly string[])[])
 }
 
 /** The report's text, and every target checked. */
-export function report(
-  results: Record<Kind, KindResults>,
-  reference: Reference,
-  loadavgStart: readonly number[],
-): { text: string; checks: Check[] } {
+export function report(results: Record<Kind, KindResults>, reference: Reference, loadavgStart: readonly number[]): { text: string; checks: Check[] } {
   const out: string[] = [];
   const checks: Check[] = [];
   const cpus = os.cpus();
   out.push(
     `xprov vs a bare node:http server answering the same ${reference.body.length} bytes (${reference.contentType})`,
-    `node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}, load average before the bench ` +
-      loadavgStart.map((l) => l.toFixed(2)).join(' '),
+    `node ${process.version}, ${cpus.length} CPU(s) ${cpus[0]?.model ?? ''}, load average before the bench ${loadavgStart.map((l) => l.toFixed(2)).join(' ')}`,
     `load: autocannon in this process, ${settings.loadS} s per run after a ${settings.warmupS} s warm-up; figures below ` +
       `a throughput are from its best run; latencies from every response (autocannon's histogram rounds to whole ms)`,
     `server CPU per request compares the servers' cost whatever set the pace (load generator, other processes)`,
@@ -155,9 +150,7 @@ export function report(
   }
   const missed = checks.filter((c) => !c.pass).map((c) => `${c.kind} ${c.metric}`);
   out.push('', ...notes, ...(notes.length > 0 ? [''] : []));
-  out.push(
-    `${checks.length - missed.length}/${checks.length} targets met` + (missed.length > 0 ? ` (MISS: ${missed.join(', ')})` : ''),
-  );
+  out.push(`${checks.length - missed.length}/${checks.length} targets met${missed.length > 0 ? ` (MISS: ${missed.join(', ')})` : ''}`);
   out.push(`results: ${path.relative(repoRoot, resultsFile)}`);
   return { text: out.join('\n'), checks };
 }

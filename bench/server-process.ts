@@ -96,15 +96,12 @@ export async function newEndpoint(kind: Kind, dir: string, name: Name): Promise<
 /** GETs the provisioning information on a new connection (no agent: as a fresh client would). */
 export function get(endpoint: Endpoint, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const target =
-      endpoint.socketPath !== undefined ? { socketPath: endpoint.socketPath } : { host: '127.0.0.1', port: endpoint.port };
+    const target = endpoint.socketPath !== undefined ? { socketPath: endpoint.socketPath } : { host: '127.0.0.1', port: endpoint.port };
     const req = request({ ...target, path: requestPath, agent: false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);

@@ -49,15 +49,19 @@ async function primeCodeCache(): Promise<void> {
     [
       path.join(repoRoot, 'bin', 'xprov.cjs'),
       'serve',
-      '--store', path.join(repoRoot, 'examples', 'symmetric-key-payload.yaml'),
+      '--store',
+      path.join(repoRoot, 'examples', 'symmetric-key-payload.yaml'),
       // git checks the example out 0644, which xprov refuses; the primer must serve it (200).
       '--insecure-permissions',
-      '--listen', `unix://${socketPath}`,
-      '--log-level', 'info',
+      '--listen',
+      `unix://${socketPath}`,
+      '--log-level',
+      'info',
     ],
     { env: { ...process.env, XPROV_WRITE_CODE_CACHE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let code: number | null;
   try {
     await waitForSocket(socketPath, Date.now() + 10_000);
     const q = '?api-version=2019-04-10';
@@ -72,11 +76,11 @@ async function primeCodeCache(): Promise<void> {
     }
   } finally {
     child.kill('SIGTERM');
-    const code = await exited;
+    code = await exited;
     await rm(dir, { recursive: true, force: true });
-    if (code !== 0) {
-      throw new Error(`primer exited with ${String(code)}`);
-    }
+  }
+  if (code !== 0) {
+    throw new Error(`primer exited with ${String(code)}`);
   }
 }
 

@@ -52,14 +52,22 @@ async function render(): Promise<Map<string, string>> {
   files.set('operations.ts', renderOperations(operations));
 
   const storeSchemas = storeComponents(await readYaml(path.join(openapiDir, 'store.schema.yaml')), openapi);
-  const storeTypes = await openapiTS({ openapi: '3.0.3', info: { title: 'xprov store file', version: '1' }, paths: {}, components: { schemas: storeSchemas } } as never);
+  const storeTypes = await openapiTS({
+    openapi: '3.0.3',
+    info: { title: 'xprov store file', version: '1' },
+    paths: {},
+    components: { schemas: storeSchemas },
+  } as never);
   files.set('store-types.ts', `${header('openapi/store.schema.yaml')}\n\n${astToString(storeTypes)}`);
 
   const dps = dpsSettingsSchema(await readYaml(path.join(openapiDir, 'dps-settings.schema.yaml')));
-  const dpsTypes = await openapiTS({ openapi: '3.0.3', info: { title: 'xprov DPS settings', version: '1' }, paths: {}, components: { schemas: { DpsSettings: dps.typeSchema } } } as never, {
-    // The defaults are documentation: the validator does not fill them in.
-    defaultNonNullable: false,
-  });
+  const dpsTypes = await openapiTS(
+    { openapi: '3.0.3', info: { title: 'xprov DPS settings', version: '1' }, paths: {}, components: { schemas: { DpsSettings: dps.typeSchema } } } as never,
+    {
+      // The defaults are documentation: the validator does not fill them in.
+      defaultNonNullable: false,
+    },
+  );
   files.set('dps-settings-types.ts', `${header('openapi/dps-settings.schema.yaml')}\n\n${astToString(dpsTypes)}`);
   files.set('dps-settings-messages.ts', dps.messagesModule);
 
@@ -82,6 +90,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });

@@ -28,7 +28,9 @@ export function renderEnums(openapi: JsonObject): string {
   const unnamed = found.filter((f) => !named.includes(f));
   const stale = named.filter((n) => !found.includes(n));
   if (unnamed.length > 0 || stale.length > 0) {
-    throw new Error(`generate/enums.ts: the spec's enums are ${found.join(', ')}; name each in ENUMS (new: ${unnamed.join(', ') || 'none'}, gone: ${stale.join(', ') || 'none'})`);
+    throw new Error(
+      `generate/enums.ts: the spec's enums are ${found.join(', ')}; name each in ENUMS (new: ${unnamed.join(', ') || 'none'}, gone: ${stale.join(', ') || 'none'})`,
+    );
   }
   const blocks = ENUMS.map((e) => {
     const node = ((schemas[e.schema] as JsonObject).properties as JsonObject)[e.property] as JsonObject;

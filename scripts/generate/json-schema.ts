@@ -32,9 +32,10 @@ export function toJsonSchema(schema: Json, components: JsonObject, closed: boole
     if (ANNOTATIONS.has(key) || key.startsWith('x-')) {
       continue;
     }
-    out[key] = key === 'properties' && isObject(value)
-      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonSchema(v, components, closed)]))
-      : toJsonSchema(value, components, closed);
+    out[key] =
+      key === 'properties' && isObject(value)
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonSchema(v, components, closed)]))
+        : toJsonSchema(value, components, closed);
   }
   if (closed && out.type === 'object' && out.additionalProperties === undefined) {
     out.additionalProperties = false;

@@ -44,7 +44,10 @@ export function storeComponents(storeSchema: JsonObject, openapi: JsonObject): J
   for (const [name, schema] of Object.entries(isObject(definitions) ? definitions : {})) {
     schemas[name] = resolve(schema);
   }
-  for (const [api, store] of [['DeviceProvisioningInfo', 'StoreDocument'], ['Credentials', 'StoreCredentials']] as const) {
+  for (const [api, store] of [
+    ['DeviceProvisioningInfo', 'StoreDocument'],
+    ['Credentials', 'StoreCredentials'],
+  ] as const) {
     const apiFields = Object.keys(at(apiSchemas, `${api}/properties`, 'spec') as JsonObject);
     const storeFields = Object.keys(at(schemas, `${store}/properties`, 'store.schema.yaml') as JsonObject);
     const missing = apiFields.filter((field) => !storeFields.includes(field));

@@ -48,9 +48,7 @@ export function renderValidators(operations: OperationEntry[], storeSchemas: Jso
     const querySchema = {
       type: 'object',
       required: op.query.filter((q) => q.required).map((q) => q.name),
-      properties: Object.fromEntries(
-        op.query.map((q) => [q.name, q.enum ? { type: 'string', enum: q.enum } : { type: 'string' }]),
-      ),
+      properties: Object.fromEntries(op.query.map((q) => [q.name, q.enum ? { type: 'string', enum: q.enum } : { type: 'string' }])),
     };
     ajv.addSchema(querySchema, `${op.operationId}Query`);
     exports[queryValidatorName(op.operationId)] = `${op.operationId}Query`;

@@ -112,7 +112,13 @@ const CHECKS: readonly Check[] = [
     id: 'get.spec',
     title: 'its answer conforms to the spec',
     run: ({ spec, answer }) =>
-      Promise.resolve({ reasons: spec.answerProblems('GetDeviceProvisioningInformation', { status: answer.status, contentType: answer.headers['content-type'], body: answer.body }) }),
+      Promise.resolve({
+        reasons: spec.answerProblems('GetDeviceProvisioningInformation', {
+          status: answer.status,
+          contentType: answer.headers['content-type'],
+          body: answer.body,
+        }),
+      }),
   },
   {
     id: 'get.daemon',
@@ -163,7 +169,10 @@ export async function runChecks(client: ExternalProvisioningClient, spec: SpecBa
       throw err;
     }
     const [first, ...rest] = CHECKS as [Check, ...Check[]];
-    const results = [result(first, 'fail', { reasons: [err.message] }), ...rest.map((check) => result(check, 'skip', { reasons: ['not run: the endpoint did not answer'] }))];
+    const results = [
+      result(first, 'fail', { reasons: [err.message] }),
+      ...rest.map((check) => result(check, 'skip', { reasons: ['not run: the endpoint did not answer'] })),
+    ];
     return { endpoint, ok: false, results, answer: undefined };
   }
   const results: CheckResult[] = [];

@@ -38,7 +38,13 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseOrUsage(() =>
     parseArgs({
       args: [...rest],
-      options: { force: { type: 'boolean' }, store: { type: 'string' }, config: { type: 'string' }, 'log-level': { type: 'string' }, 'insecure-permissions': { type: 'boolean' } },
+      options: {
+        force: { type: 'boolean' },
+        store: { type: 'string' },
+        config: { type: 'string' },
+        'log-level': { type: 'string' },
+        'insecure-permissions': { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     }),
@@ -48,13 +54,17 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
     ...(values.store ? ['--store', values.store] : []),
     ...(values['insecure-permissions'] === true ? ['--insecure-permissions'] : []),
   ];
-  let store;
-  let insecurePermissions;
+  let config: ReturnType<typeof parseServeConfig>;
   try {
-    ({ store, insecurePermissions } = parseServeConfig(configArgs, { cwd: process.cwd(), socketActivated: false, warn: (m) => process.stderr.write(`xprov: warning: ${m}\n`) }));
+    config = parseServeConfig(configArgs, {
+      cwd: process.cwd(),
+      socketActivated: false,
+      warn: (m) => process.stderr.write(`xprov: warning: ${m}\n`),
+    });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const { store, insecurePermissions } = config;
   if (store.kind !== 'dps') {
     throw new UsageError('the configured store is not a DPS store (use --store dps:FILE or a config file whose store is dps:FILE)');
   }

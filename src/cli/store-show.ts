@@ -52,6 +52,8 @@ export async function storeShow(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const verdict = reportLines(source.label, await loadSource(source));
-  process.stdout.write(`# store ${source.label}, secrets masked\n${YAML.stringify(maskJson(hideUnknown(read.value, FIELDS)))}${verdict.map((l) => `# ${l}\n`).join('')}`);
+  process.stdout.write(
+    `# store ${source.label}, secrets masked\n${YAML.stringify(maskJson(hideUnknown(read.value, FIELDS)))}${verdict.map((l) => `# ${l}\n`).join('')}`,
+  );
   return 0;
 }

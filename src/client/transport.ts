@@ -74,7 +74,9 @@ export function sendRequest(endpoint: Endpoint, method: string, path: string, op
         clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
       });
-      res.on('error', (err: NodeJS.ErrnoException) => fail(new TransportError(`${where}: the answer was cut off (${explain(endpoint, err)})`, err.code, { cause: err })));
+      res.on('error', (err: NodeJS.ErrnoException) =>
+        fail(new TransportError(`${where}: the answer was cut off (${explain(endpoint, err)})`, err.code, { cause: err })),
+      );
     });
     // node:http adds `Connection: close` on its own when there is no agent; the daemon
     // sends no such header, and a probe must look like the daemon.

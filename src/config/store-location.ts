@@ -14,7 +14,6 @@ export type StoreLocation =
   /** One file per field in a directory (systemd credentials, Kubernetes and Docker secrets). */
   | { readonly kind: 'credentials'; readonly dir: string };
 
-
 /**
  * Parses `--store`: `/abs/path.yaml`, `relative/path.json` (resolved against `cwd`),
  * `file:///abs/path.yaml`, `dps:/etc/xprov/dps.yaml`, or `credentials:DIR` (a

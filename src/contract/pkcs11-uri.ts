@@ -9,8 +9,19 @@ import { isShownKey } from './schema-messages.js';
 
 /** Attributes RFC 7512 defines for the path part; others must be vendor ones (`x-…`). */
 const PATH_ATTRIBUTES = new Set([
-  'token', 'manufacturer', 'serial', 'model', 'library-manufacturer', 'library-description',
-  'library-version', 'object', 'type', 'id', 'slot-description', 'slot-manufacturer', 'slot-id',
+  'token',
+  'manufacturer',
+  'serial',
+  'model',
+  'library-manufacturer',
+  'library-description',
+  'library-version',
+  'object',
+  'type',
+  'id',
+  'slot-description',
+  'slot-manufacturer',
+  'slot-id',
 ]);
 /** Attributes RFC 7512 defines for the query part. */
 const QUERY_ATTRIBUTES = new Set(['pin-source', 'pin-value', 'module-name', 'module-path']);

@@ -65,7 +65,10 @@ function describeCert(source: PemSource, chain: readonly X509Certificate[], inde
 
 /** A date for messages: `2030-01-31 12:00:00 UTC`. */
 export function formatDate(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 /** Parses every CERTIFICATE block of `pem`, leaf first as written. */
@@ -180,14 +183,7 @@ function chainProblems(chain: readonly X509Certificate[], key: KeyObject, cert: 
  * when one expires soon), and the first certificate's CN is `deviceId` (a warning:
  * DPS and CA-signed authentication need it, thumbprint authentication does not).
  */
-export function checkIdentity(
-  certPem: string,
-  certSource: PemSource,
-  keyPem: string,
-  keySource: PemSource,
-  deviceId: string,
-  now: number,
-): X509Findings {
+export function checkIdentity(certPem: string, certSource: PemSource, keyPem: string, keySource: PemSource, deviceId: string, now: number): X509Findings {
   const parsedChain = parseCertificateChain(certPem, certSource);
   const parsedKey = parsePrivateKey(keyPem, keySource);
   const problems = [parsedChain, parsedKey].flatMap((p) => (p.ok ? [] : [p.problem]));

@@ -73,7 +73,7 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:
 export function checkAssignment(state: Readonly<Record<string, unknown>>): AssignmentCheck {
   const problems = [hubNameProblem(state.assignedHub), deviceIdProblem(state.deviceId)].filter((p) => p !== undefined);
   if (state.status !== 'assigned') {
-    problems.push(isRegistrationStatus(state.status) ? 'status must be assigned' : 'status must be one of the spec\'s registration statuses');
+    problems.push(isRegistrationStatus(state.status) ? 'status must be assigned' : "status must be one of the spec's registration statuses");
   }
   if (state.substatus !== undefined && !isSubstatus(state.substatus)) {
     problems.push("substatus must be one of the spec's substatuses");

@@ -107,7 +107,10 @@ export class DpsClient {
     } catch (err) {
       if (err instanceof DeadlineReached) {
         // The same words as a give-up between retries: one message, whichever comes first.
-        throw new DpsError('unavailable', `DPS unavailable: ${progress.last ?? 'no complete answer'} (gave up after ${progress.attempts} attempts within ${deadlineMs} ms)`);
+        throw new DpsError(
+          'unavailable',
+          `DPS unavailable: ${progress.last ?? 'no complete answer'} (gave up after ${progress.attempts} attempts within ${deadlineMs} ms)`,
+        );
       }
       if (controller.signal.aborted && !(err instanceof DpsError)) {
         throw new DpsError('aborted', 'DPS registration abandoned: xprov is stopping');
@@ -133,7 +136,10 @@ export class DpsClient {
       // DPS says when to ask again; 3 s is the SDKs' default when it does not.
       const wait = parseRetryAfter(answer.headers['retry-after']) ?? 3000;
       if (Date.now() + wait >= deadline) {
-        throw new DpsError('unavailable', `DPS unavailable: registration still assigning after ${poll + 1} polls (deadline of ${this.#options.deadlineMs} ms reached)`);
+        throw new DpsError(
+          'unavailable',
+          `DPS unavailable: registration still assigning after ${poll + 1} polls (deadline of ${this.#options.deadlineMs} ms reached)`,
+        );
       }
       progress.last = `registration still assigning after ${poll + 1} polls`;
       await (this.#options.sleep ?? sleep)(wait, signal);
@@ -154,11 +160,14 @@ export class DpsClient {
     const state = isObject(answer.body.registrationState) ? answer.body.registrationState : answer.body;
     const status = state.status ?? answer.body.status;
     if (status === 'failed' || status === 'disabled') {
-      throw new DpsError('refused', `DPS registration ${status}${state.errorCode !== undefined ? ` (${describeErrorBody({ errorCode: state.errorCode, message: state.errorMessage })})` : ''}`);
+      throw new DpsError(
+        'refused',
+        `DPS registration ${status}${state.errorCode !== undefined ? ` (${describeErrorBody({ errorCode: state.errorCode, message: state.errorMessage })})` : ''}`,
+      );
     }
     if (status !== 'assigned') {
       // The value is named only when it is one of the spec's: anything else is DPS's text.
-      throw new DpsError('protocol', `DPS registration ended with ${isRegistrationStatus(status) ? `status ${status}` : 'a status outside the spec\'s enum'}`);
+      throw new DpsError('protocol', `DPS registration ended with ${isRegistrationStatus(status) ? `status ${status}` : "a status outside the spec's enum"}`);
     }
     const checked = checkAssignment({ ...state, status });
     if (!checked.ok) {
@@ -205,7 +214,10 @@ export class DpsClient {
         const code = (err as NodeJS.ErrnoException).code;
         if (isTlsVerifyError(code)) {
           // Node's message names the cause (e.g. "self-signed certificate in certificate chain"); it holds no secret.
-          throw new DpsError('tls', `the DPS endpoint's TLS certificate did not verify: ${code} (${redactSecrets((err as Error).message).slice(0, 200)}); check trustedCaFile and endpoint`);
+          throw new DpsError(
+            'tls',
+            `the DPS endpoint's TLS certificate did not verify: ${code} (${redactSecrets((err as Error).message).slice(0, 200)}); check trustedCaFile and endpoint`,
+          );
         }
         reason = redactSecrets(`network error: ${code ?? (err as Error).message}`);
       }

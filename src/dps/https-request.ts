@@ -4,7 +4,7 @@
  * answer's size is limited. Also the abortable wait between requests and the test of
  * whether a failure is the server certificate's.
  */
-import { type OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { DpsError } from '../errors.js';
 
@@ -89,37 +89,40 @@ export function httpsRequest(options: HttpsRequestOptions, signal: AbortSignal):
       };
     const done = settle(resolve);
     const fail = settle(reject);
-    const req = request({ ...target, timeout: idleTimeoutMs, agent: false, ...(ca ? { ca: [...ca] } : {}), ...(cert !== undefined ? { cert, key } : {}) }, (res) => {
-      const tooLarge = (): void => {
-        req.destroy();
-        fail(new DpsError('protocol', `DPS sent an answer larger than ${MAX_ANSWER_BYTES} bytes`));
-      };
-      if (Number(res.headers['content-length'] ?? 0) > MAX_ANSWER_BYTES) {
-        tooLarge();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) {
+    const req = request(
+      { ...target, timeout: idleTimeoutMs, agent: false, ...(ca ? { ca: [...ca] } : {}), ...(cert !== undefined ? { cert, key } : {}) },
+      (res) => {
+        const tooLarge = (): void => {
+          req.destroy();
+          fail(new DpsError('protocol', `DPS sent an answer larger than ${MAX_ANSWER_BYTES} bytes`));
+        };
+        if (Number(res.headers['content-length'] ?? 0) > MAX_ANSWER_BYTES) {
           tooLarge();
           return;
         }
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try {
-          parsed = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        done({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-      });
-      res.on('error', fail);
-    });
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) {
+            tooLarge();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          done({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+        });
+        res.on('error', fail);
+      },
+    );
     // Listeners first: destroying the request (abort, too large) emits 'error'.
     req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', fail);

@@ -151,7 +151,8 @@ export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}):
   const resolve = (p: string): string => path.resolve(base, p);
   /** A field the schema requires here; a TypeScript type cannot say "required when". */
   const given = (value: string | undefined, label: string): string => value ?? fail(`${label} must be a non-empty string`);
-  const readSecretFile = (p: string, label: string, role: FileRole = 'secret'): string => readChecked(resolve(p), role, `${where}: ${label} ${resolve(p)}`).text;
+  const readSecretFile = (p: string, label: string, role: FileRole = 'secret'): string =>
+    readChecked(resolve(p), role, `${where}: ${label} ${resolve(p)}`).text;
 
   const att = doc.attestation;
   let attestation: DpsAttestation;
@@ -169,7 +170,11 @@ export function loadDpsSettings(file: string, options: DpsSettingsOptions = {}):
     const refs = att.hsm;
     const serveAs: Extract<DpsAttestation, { type: 'x509' }>['serveAs'] =
       att.serveAs === 'hsm'
-        ? { kind: 'hsm', identityCert: given(refs?.identityCert, 'attestation.hsm.identityCert'), identityPrivateKey: given(refs?.identityPrivateKey, 'attestation.hsm.identityPrivateKey') }
+        ? {
+            kind: 'hsm',
+            identityCert: given(refs?.identityCert, 'attestation.hsm.identityCert'),
+            identityPrivateKey: given(refs?.identityPrivateKey, 'attestation.hsm.identityPrivateKey'),
+          }
         : { kind: 'payload' };
     attestation = { type: 'x509', certChainPem, privateKeyPem, serveAs };
   }

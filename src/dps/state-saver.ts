@@ -90,11 +90,17 @@ export class StateSaver {
           return;
         }
         if (attempt >= SAVE_ATTEMPTS) {
-          this.#log.error(fields, `cannot save the DPS registration; gave up after ${attempt} attempts: serving it from memory until xprov stops (one more attempt then); ${this.#nextStart()}`);
+          this.#log.error(
+            fields,
+            `cannot save the DPS registration; gave up after ${attempt} attempts: serving it from memory until xprov stops (one more attempt then); ${this.#nextStart()}`,
+          );
           return;
         }
         const retryInMs = backoffDelay(this.#backoff, attempt - 1, undefined);
-        this.#log.error({ ...fields, retryInMs }, `cannot save the DPS registration; serving it from memory and retrying the save (${this.#nextStart()} if none succeeds)`);
+        this.#log.error(
+          { ...fields, retryInMs },
+          `cannot save the DPS registration; serving it from memory and retrying the save (${this.#nextStart()} if none succeeds)`,
+        );
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
           void this.#attempt(true);

@@ -48,7 +48,9 @@ export interface RegistrationStateOptions {
 }
 
 function checksum(saved: SavedRegistration): string {
-  return createHash('sha256').update(JSON.stringify([saved.identity, saved.result, saved.registeredAt])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([saved.identity, saved.result, saved.registeredAt]))
+    .digest('hex');
 }
 
 function isString(value: unknown): value is string {

@@ -26,7 +26,7 @@
  * implementation for the synchronous loaders (config, DPS settings) and the others.
  */
 import { type Stats, closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import { type EntryKind, type FileRole, entryProblem, kindOf, readAllSync } from './entry-problems.js';
 
@@ -187,7 +187,11 @@ export async function directoryTrustProblem(dir: string, options?: TrustOptions)
 }
 
 /** The walk to a file: refusals (not there, not a regular file) apart from trust problems. */
-function checkFile(file: string, role: FileRole, uid: number): { ok: true; resolved: string; stats: Stats; untrusted: string | undefined } | { ok: false; problem: string; missing: boolean } {
+function checkFile(
+  file: string,
+  role: FileRole,
+  uid: number,
+): { ok: true; resolved: string; stats: Stats; untrusted: string | undefined } | { ok: false; problem: string; missing: boolean } {
   const walked = walk(path.resolve(file), 'file', role, uid);
   return walked.ok ? { ok: true, resolved: walked.resolved, stats: walked.stats, untrusted: joined(walked.problems) } : walked;
 }
@@ -220,7 +224,10 @@ function readError(err: unknown): string {
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 /** The checks before opening, as a TrustedRead failure, or what to open. */
-function beforeOpen(file: string, options: ReadTrustedOptions): Extract<TrustedRead, { ok: false }> | { ok: true; resolved: string; stats: Stats; untrusted: string | undefined } {
+function beforeOpen(
+  file: string,
+  options: ReadTrustedOptions,
+): Extract<TrustedRead, { ok: false }> | { ok: true; resolved: string; stats: Stats; untrusted: string | undefined } {
   const checked = checkFile(file, options.role, trustedUid(options));
   if (!checked.ok) return { ...checked, untrusted: false };
   if (checked.untrusted !== undefined && options.insecure !== true) {
@@ -249,7 +256,7 @@ function success(text: string, mode: number, untrusted: string | undefined): Tru
 export async function readTrustedFile(file: string, options: ReadTrustedOptions): Promise<TrustedRead> {
   const checked = beforeOpen(file, options);
   if (!checked.ok) return checked;
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(checked.resolved, OPEN_FLAGS);
     const opened = await handle.stat();

@@ -18,7 +18,4 @@ export interface OperationResult<Op extends OperationId> {
 }
 
 /** Translates one HTTP operation into a service call. Errors are thrown as XprovError. */
-export type OperationHandler<Op extends OperationId> = (
-  service: ProvisioningService,
-  request: OperationRequest<Op>,
-) => Promise<OperationResult<Op>>;
+export type OperationHandler<Op extends OperationId> = (service: ProvisioningService, request: OperationRequest<Op>) => Promise<OperationResult<Op>>;

@@ -25,12 +25,7 @@ function toJson(body: object): Buffer {
  * Writes `body` as JSON with `status`, or an empty answer when `body` is undefined
  * (Koa would turn a null body into 204; the spec says 200 with no body).
  */
-export function writeAnswer(
-  ctx: Context,
-  status: number,
-  body: object | undefined,
-  headers: Readonly<Record<string, string>> = {},
-): void {
+export function writeAnswer(ctx: Context, status: number, body: object | undefined, headers: Readonly<Record<string, string>> = {}): void {
   ctx.status = status;
   for (const [name, value] of Object.entries(headers)) {
     ctx.set(name, value);

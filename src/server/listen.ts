@@ -164,8 +164,14 @@ export async function bindListeners(specs: readonly ListenerSpec[], handler: Req
     timeouts: options.timeouts,
     allowedHosts: options.allowedHosts,
     guard: new ConnectionGuard(maxConnections, {
-      refused: burst((count) => log.warn({ maxConnections, refused: count }, 'connection limit reached and every connection busy: refusing new connections'), now),
-      evicted: burst((count) => log.warn({ maxConnections, evicted: count }, 'connection limit reached: closing the longest idle connections to admit new ones'), now),
+      refused: burst(
+        (count) => log.warn({ maxConnections, refused: count }, 'connection limit reached and every connection busy: refusing new connections'),
+        now,
+      ),
+      evicted: burst(
+        (count) => log.warn({ maxConnections, evicted: count }, 'connection limit reached: closing the longest idle connections to admit new ones'),
+        now,
+      ),
       pipelining: burst((count) => log.warn({ closed: count }, 'closed connections that pipelined requests without reading the answers'), now),
     }),
     misdirected: new BurstLog(
@@ -202,10 +208,12 @@ export async function bindListeners(specs: readonly ListenerSpec[], handler: Req
       }
     }
   } catch (err) {
-    await Promise.all(bound.map(async (b) => {
-      b.server.close();
-      await b.cleanup();
-    }));
+    await Promise.all(
+      bound.map(async (b) => {
+        b.server.close();
+        await b.cleanup();
+      }),
+    );
     throw err;
   }
   return bound;

@@ -25,12 +25,7 @@ export interface RunningService {
  * `given`, when there is one, is served instead of opening `config.store` (`xprov mock`
  * serves the spec's examples through the very same HTTP layer); it is closed on stop.
  */
-export async function startService(
-  config: ServeConfig,
-  log: Logger,
-  passed: readonly PassedSocket[],
-  given?: Store,
-): Promise<RunningService> {
+export async function startService(config: ServeConfig, log: Logger, passed: readonly PassedSocket[], given?: Store): Promise<RunningService> {
   const gid = config.socketGroup === undefined ? undefined : resolveGroup(config.socketGroup);
   const store = given ?? (await openStore(config.store, log, { insecurePermissions: config.insecurePermissions }));
   const app = createApp(new ProvisioningService(store, log), log);
@@ -73,8 +68,11 @@ export async function startService(
     );
     // close() stops accepting; connections busy with a request are closed as soon as
     // their answer is out (rather than after the keep-alive timeout), until all are gone.
-    const sweep = setInterval(() => listeners.forEach((l) => l.server.closeIdleConnections()), 25);
-    listeners.forEach((l) => l.server.closeIdleConnections());
+    const closeIdle = (): void => {
+      for (const l of listeners) l.server.closeIdleConnections();
+    };
+    const sweep = setInterval(closeIdle, 25);
+    closeIdle();
     void closed.then(() => clearInterval(sweep));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {

@@ -17,6 +17,7 @@
  */
 import type { Server } from 'node:http';
 import { createConnection } from 'node:net';
+import type { Stats } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -91,7 +92,7 @@ export async function prepareSocketPath(socketPath: string, insecurePermissions 
     }
     warn?.(problem);
   }
-  let stat;
+  let stat: Stats;
   try {
     stat = await lstat(socketPath);
   } catch (err) {
@@ -142,7 +143,9 @@ export async function applySocketOwnership(socketPath: string, bound: BoundSocke
  * resolves with the function that removes it.
  */
 export async function bindUnixSocket(server: Server, socketPath: string, options: SocketOptions, log: Logger): Promise<() => Promise<void>> {
-  await prepareSocketPath(socketPath, options.insecurePermissions, (problem) => log.warn({ problem }, 'serving on an untrusted socket directory (--insecure-permissions)'));
+  await prepareSocketPath(socketPath, options.insecurePermissions, (problem) =>
+    log.warn({ problem }, 'serving on an untrusted socket directory (--insecure-permissions)'),
+  );
   // Create the socket owner-only, then widen to the configured mode: nobody else can
   // connect in the window between bind(2) and chmod(2).
   const umask = process.umask(0o177);

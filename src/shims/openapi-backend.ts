@@ -42,7 +42,12 @@ function declaredResponse(api: OpenAPIBackend, operationId: OperationId, status:
 export async function loadSpecBackend(): Promise<SpecBackend> {
   const { OpenAPIBackend } = await import('openapi-backend');
   // structuredClone: openapi-backend dereferences the document it is given in place.
-  const api = new OpenAPIBackend({ definition: structuredClone(definition) as unknown as Document, quick: false, validate: true, ajvOpts: { allErrors: true } });
+  const api = new OpenAPIBackend({
+    definition: structuredClone(definition) as unknown as Document,
+    quick: false,
+    validate: true,
+    ajvOpts: { allErrors: true },
+  });
   await api.init();
   return {
     answerProblems(operationId, { status, contentType, body }) {

@@ -85,7 +85,11 @@ export class CredentialsDirSource implements StoreSource {
         return { ok: false, problems: ['is not a directory'], watch };
       }
     } catch (err) {
-      return { ok: false, problems: [(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`], watch };
+      return {
+        ok: false,
+        problems: [(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`],
+        watch,
+      };
     }
     const values = new Map<string, string>();
     const problems: string[] = [];

@@ -8,7 +8,9 @@ import { DpsError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** The outcome of one registration. */
-export type Outcome = { readonly ok: true; readonly changed: boolean; readonly hookFailures: readonly string[] } | { readonly ok: false; readonly error: DpsError };
+export type Outcome =
+  | { readonly ok: true; readonly changed: boolean; readonly hookFailures: readonly string[] }
+  | { readonly ok: false; readonly error: DpsError };
 
 /** Options of RegistrationGate. */
 export interface RegistrationGateOptions {

@@ -121,9 +121,7 @@ export class DpsStore implements Store {
         void this.#register('retry of the first registration');
       }
       throw new StoreUnavailableError(
-        failure === undefined || this.#gate.busy
-          ? 'no DPS registration yet: registration in progress'
-          : `no DPS registration yet: ${failure.message}`,
+        failure === undefined || this.#gate.busy ? 'no DPS registration yet: registration in progress' : `no DPS registration yet: ${failure.message}`,
       );
     }
     if (this.#refusals.length > 0) {
@@ -167,7 +165,10 @@ export class DpsStore implements Store {
     const loaded = await this.#state.load();
     this.#saver = new StateSaver(this.#state, this.#log, this.#settings.retry, loaded.kind === 'ok' ? loaded.saved : undefined);
     if (loaded.kind === 'corrupt') {
-      this.#log.warn({ file: this.#state.file, problem: loaded.problem }, 'DPS state file and its backup are corrupt or invalid; not serving them, registering again');
+      this.#log.warn(
+        { file: this.#state.file, problem: loaded.problem },
+        'DPS state file and its backup are corrupt or invalid; not serving them, registering again',
+      );
       return;
     }
     if (loaded.kind === 'none') {
@@ -183,7 +184,10 @@ export class DpsStore implements Store {
     }
     this.#saved = loaded.saved;
     this.#checkServable();
-    this.#log.info({ hubName: loaded.saved.result.assignedHub, deviceId: loaded.saved.result.deviceId, registeredAt: loaded.saved.registeredAt }, 'using saved DPS registration');
+    this.#log.info(
+      { hubName: loaded.saved.result.assignedHub, deviceId: loaded.saved.result.deviceId, registeredAt: loaded.saved.registeredAt },
+      'using saved DPS registration',
+    );
     if (loaded.fromBackup) {
       void this.#register('state file was corrupt');
     }

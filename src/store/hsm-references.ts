@@ -44,13 +44,16 @@ async function checkReference(field: keyof typeof EXPECTED_TYPE, reference: stri
       findings.warnings.push(`${label} names a PKCS#11 object of type ${type}; expected type=${EXPECTED_TYPE[field]}`);
     }
     if (unknown.length > 0) {
-      findings.warnings.push(`${label} has PKCS#11 URI attributes RFC 7512 does not define: ${unknown.map(describeAttributeName).join(', ')} (vendor ones start with x-)`);
+      findings.warnings.push(
+        `${label} has PKCS#11 URI attributes RFC 7512 does not define: ${unknown.map(describeAttributeName).join(', ')} (vendor ones start with x-)`,
+      );
     }
     if (query.has('pin-value')) {
       findings.warnings.push(`${label} carries a PIN (pin-value), which is served to the daemon; prefer pin-source`);
     }
     // pin-value in the path part is a mistake, but still a PIN.
-    const describe = ([name, value]: [string, string]): string => `${describeAttributeName(name)}=${name !== 'pin-value' && PLAIN_ATTRIBUTES.has(name) ? value : '<masked>'}`;
+    const describe = ([name, value]: [string, string]): string =>
+      `${describeAttributeName(name)}=${name !== 'pin-value' && PLAIN_ATTRIBUTES.has(name) ? value : '<masked>'}`;
     const shown = [...attributes].map(describe);
     const shownQuery = [...query].map(describe);
     findings.notes.push(`${label}: PKCS#11 URI (${[...shown, ...shownQuery].join(', ') || 'no attributes'})`);

@@ -7,7 +7,7 @@
  * device is refused before it is opened, and opening never waits (O_NONBLOCK).
  */
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { type FileRole, readTrustedFile } from '../files/trust.js';
 
 /** Larger files are refused unread: a provisioning document or a PEM chain is a few KiB. */
@@ -35,12 +35,14 @@ export async function readStoreFile(file: string, options: ReadStoreFileOptions 
   if (!read.ok) {
     return { ok: false, problem: read.problem, missing: read.missing };
   }
-  return read.untrusted === undefined ? { ok: true, text: read.text } : { ok: true, text: read.text, permissionWarning: `${read.untrusted}; served anyway (--insecure-permissions)` };
+  return read.untrusted === undefined
+    ? { ok: true, text: read.text }
+    : { ok: true, text: read.text, permissionWarning: `${read.untrusted}; served anyway (--insecure-permissions)` };
 }
 
 /** A file named on the command line: the operator's own choice, so only its kind and size are checked. */
 async function readNamedFile(file: string): Promise<StoreFileRead> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     // O_NONBLOCK: a FIFO with no writer must not hang the command in open(2).
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -132,7 +132,10 @@ export class ReloadingStore implements Store {
     }
     this.#loggedProblems.add(this.#problem);
     if (this.#loggedProblems.size > MAX_LOGGED_PROBLEMS) {
-      this.#log.warn({ reason }, `store is still not valid, with more than ${MAX_LOGGED_PROBLEMS} different problems; further ones are logged at debug level until it is valid`);
+      this.#log.warn(
+        { reason },
+        `store is still not valid, with more than ${MAX_LOGGED_PROBLEMS} different problems; further ones are logged at debug level until it is valid`,
+      );
       return;
     }
     if (this.#current !== undefined) {

@@ -10,6 +10,7 @@
  *
  * A missing entry is a target too: its creation is what makes the file readable.
  */
+import type { Stats } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -31,12 +32,15 @@ async function follow(file: string, targets: Map<string, Set<string>>): Promise<
   let pending = path.resolve(file);
   for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
     const { root } = path.parse(pending);
-    const parts = pending.slice(root.length).split(path.sep).filter((part) => part !== '');
+    const parts = pending
+      .slice(root.length)
+      .split(path.sep)
+      .filter((part) => part !== '');
     let dir = root;
     let relinked = false;
     for (const [index, name] of parts.entries()) {
       const entry = path.join(dir, name);
-      let stat;
+      let stat: Stats;
       try {
         stat = await lstat(entry);
       } catch {

@@ -15,14 +15,7 @@ import { ioBytes, openFds, parseIoBytes, parseStatusKiB, statusKiB } from '../..
 import { eventually } from '../support/eventually.js';
 import { tempDir } from '../support/tmp.js';
 
-const status = [
-  'Name:\tnode',
-  'VmPeak:\t 1234567 kB',
-  'VmHWM:\t   98765 kB',
-  'VmRSS:\t   54321 kB',
-  'RssAnon:\t   40000 kB',
-  '',
-].join('\n');
+const status = ['Name:\tnode', 'VmPeak:\t 1234567 kB', 'VmHWM:\t   98765 kB', 'VmRSS:\t   54321 kB', 'RssAnon:\t   40000 kB', ''].join('\n');
 
 function listen(server: Server): Promise<Target> {
   const socketPath = path.join(tempDir(), 's.sock');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { daemonRequest, API_VERSION_QUERY, provisionLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
+import { daemonRequest, API_VERSION_QUERY, provisionLikeDaemon } from '../support/daemon-client.js';
 import { DpsEmulator } from '../support/dps-emulator.js';
 import { registerSecret } from '../support/secrets.js';
 import { assertConformsToSpec } from '../support/spec.js';
@@ -76,7 +76,10 @@ describe('xprov with the DPS store (end to end)', () => {
     const failed = await daemonRequest(endpoint, 'GET', `/device/reprovision${API_VERSION_QUERY}`);
     assert.equal(failed.status, 503);
     assertConformsToSpec('ReprovisionDeviceByGet', failed);
-    assert.match(JSON.parse(failed.body.toString()).message as string, /^reprovision: DPS unavailable: .*; still serving gateway-7 on hub-b\.azure-devices\.net$/);
+    assert.match(
+      JSON.parse(failed.body.toString()).message as string,
+      /^reprovision: DPS unavailable: .*; still serving gateway-7 on hub-b\.azure-devices\.net$/,
+    );
     assert.equal((await provisionLikeDaemon(endpoint)).hubName, 'hub-b.azure-devices.net');
     assert.equal(await xprov.stop(), 0);
     assert.ok(xprov.logLines().some((l) => l.msg === 'DPS registration failed'));
@@ -86,7 +89,7 @@ describe('xprov with the DPS store (end to end)', () => {
     const first = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
     assert.equal(await first.exited, 0, first.stderr());
     assert.match(first.stdout(), /^registered: new assignment\nhubName: +hub-a\.azure-devices\.net\ndeviceId: +gateway-7\n/);
-    assert.match(first.stdout(), /\n  key: +<masked: 44 chars, sha256 [0-9a-f]{8}>\n/);
+    assert.match(first.stdout(), /\n {2}key: +<masked: 44 chars, sha256 [0-9a-f]{8}>\n/);
 
     const cached = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
     assert.equal(await cached.exited, 0);
@@ -103,7 +106,11 @@ describe('xprov with the DPS store (end to end)', () => {
     dps.failNext(1, { status: 401 });
     const refused = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
     assert.equal(await refused.exited, 1);
-    assert.match(refused.stderr(), /^xprov: DPS registration failed: DPS refused the device's credentials \(401 /m, 'the last line says why; retries and failures are logged above it');
+    assert.match(
+      refused.stderr(),
+      /^xprov: DPS registration failed: DPS refused the device's credentials \(401 /m,
+      'the last line says why; retries and failures are logged above it',
+    );
 
     writeFileSync(settings, 'idScope: x\n');
     const bad = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
@@ -115,7 +122,10 @@ describe('xprov with the DPS store (end to end)', () => {
   it('refuses a FIFO as DPS settings at once, in serve and dps register (exit 2, never blocking)', async function () {
     this.timeout(15000);
     const fifo = makeFifo(path.join(dir, 'fifo.yaml'));
-    for (const args of [['serve', '--store', `dps:${fifo}`, '--listen', `unix://${path.join(dir, 'x.sock')}`], ['dps', 'register', '--store', `dps:${fifo}`]]) {
+    for (const args of [
+      ['serve', '--store', `dps:${fifo}`, '--listen', `unix://${path.join(dir, 'x.sock')}`],
+      ['dps', 'register', '--store', `dps:${fifo}`],
+    ]) {
       const xprov = runXprov(args);
       assert.equal(await exitsWithin(xprov, 5000), 2, args[0]);
       assert.equal(xprov.stderr(), `xprov: DPS settings ${fifo} is a FIFO (named pipe), not a regular file\n`);
@@ -127,9 +137,15 @@ describe('xprov with the DPS store (end to end)', () => {
     const socket = `unix://${path.join(dir, 'x.sock')}`;
     const refused = runXprov(['serve', '--store', `dps:${settings}`, '--listen', socket]);
     assert.equal(await exitsWithin(refused, 5000), 2);
-    assert.match(refused.stderr(), /^xprov: DPS settings .* holds attestation\.key inline but has mode 0644 \(readable by others\); fix: chmod o-r .*\(or run with --insecure-permissions\)\n$/);
+    assert.match(
+      refused.stderr(),
+      /^xprov: DPS settings .* holds attestation\.key inline but has mode 0644 \(readable by others\); fix: chmod o-r .*\(or run with --insecure-permissions\)\n$/,
+    );
     const xprov = await serveXprov(['--store', `dps:${settings}`, '--listen', socket, '--insecure-permissions']);
-    assert.match(String(xprov.logLines().find((l) => l.msg === 'store warning')?.warning), /holds attestation\.key inline.*read anyway \(--insecure-permissions\)$/);
+    assert.match(
+      String(xprov.logLines().find((l) => l.msg === 'store warning')?.warning),
+      /holds attestation\.key inline.*read anyway \(--insecure-permissions\)$/,
+    );
     assert.equal(await xprov.stop(), 0);
   });
 
@@ -152,7 +168,11 @@ describe('xprov with the DPS store (end to end)', () => {
   });
 
   it('prints the usage of dps register --help and exits 0', async () => {
-    for (const args of [['dps', 'register', '--help'], ['dps', 'register', '-h'], ['dps', 'register', '--force', '--help']]) {
+    for (const args of [
+      ['dps', 'register', '--help'],
+      ['dps', 'register', '-h'],
+      ['dps', 'register', '--force', '--help'],
+    ]) {
       const help = runXprov(args);
       assert.equal(await help.exited, 0, help.stderr());
       assert.match(help.stdout(), /^usage: xprov dps register \[--force\]/);

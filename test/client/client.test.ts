@@ -18,14 +18,19 @@ import { tempDir } from '../support/tmp.js';
 
 const KEY = randomBytes(32).toString('base64');
 registerSecret(KEY);
-const INFO: DeviceProvisioningInfo = { hubName: 'hub.azure-devices.net', deviceId: 'dev1', credentials: { authType: 'symmetric-key', source: 'payload', key: KEY } };
+const INFO: DeviceProvisioningInfo = {
+  hubName: 'hub.azure-devices.net',
+  deviceId: 'dev1',
+  credentials: { authType: 'symmetric-key', source: 'payload', key: KEY },
+};
 
 /** A store serving `info`, or failing like a store with nothing valid. */
 function storeServing(info: DeviceProvisioningInfo | undefined): Store & { reprovisions: number } {
   return {
     description: 'test store',
     reprovisions: 0,
-    getProvisioningInfo: () => (info ? Promise.resolve(info) : Promise.reject(new StoreUnavailableError('no valid provisioning information: test store is empty'))),
+    getProvisioningInfo: () =>
+      info ? Promise.resolve(info) : Promise.reject(new StoreUnavailableError('no valid provisioning information: test store is empty')),
     reprovision() {
       this.reprovisions++;
       return Promise.resolve();
@@ -53,7 +58,7 @@ describe('ExternalProvisioningClient', () => {
     }
   });
 
-  it("turns error answers into results carrying the ErrorResponse message", async () => {
+  it('turns error answers into results carrying the ErrorResponse message', async () => {
     const server = await serveInProcess(storeServing(undefined));
     try {
       const client = new ExternalProvisioningClient(server.endpoint);
@@ -85,7 +90,9 @@ describe('ExternalProvisioningClient', () => {
   }
 
   it('reads a 2xx answer the way the daemon does: refusals become an error result', async () => {
-    const fake = await serveFake((_req, res) => json(res, 200, { ...INFO, credentials: { authType: 'symmetric-key', source: 'payload', key: 'not base64!!' }, status: null, extra: 1 }));
+    const fake = await serveFake((_req, res) =>
+      json(res, 200, { ...INFO, credentials: { authType: 'symmetric-key', source: 'payload', key: 'not base64!!' }, status: null, extra: 1 }),
+    );
     const got = await new ExternalProvisioningClient(fake.endpoint).getDeviceProvisioningInformation();
     assert.equal(got.ok, false);
     assert.equal(got.ok ? '' : got.message, 'the daemon would refuse this answer: credentials.key must be standard base64 (A-Z a-z 0-9 + /, = padding)');
@@ -113,13 +120,19 @@ describe('ExternalProvisioningClient', () => {
 
   it('throws TransportError naming the problem when no answer comes', async () => {
     const missing = new ExternalProvisioningClient(`unix://${path.join(tempDir(), 'none.sock')}`);
-    await assert.rejects(missing.getDeviceProvisioningInformation(), (err: unknown) => err instanceof TransportError && err.code === 'ENOENT' && /no socket file at that path$/.test(err.message));
+    await assert.rejects(
+      missing.getDeviceProvisioningInformation(),
+      (err: unknown) => err instanceof TransportError && err.code === 'ENOENT' && /no socket file at that path$/.test(err.message),
+    );
 
     const silent = await serveFake(() => {
       // Never answers.
     });
     const slow = new ExternalProvisioningClient(silent.endpoint, { timeoutMs: 200 });
-    await assert.rejects(slow.getDeviceProvisioningInformation(), (err: unknown) => err instanceof TransportError && err.code === 'ETIMEDOUT' && /no complete answer within 200 ms$/.test(err.message));
+    await assert.rejects(
+      slow.getDeviceProvisioningInformation(),
+      (err: unknown) => err instanceof TransportError && err.code === 'ETIMEDOUT' && /no complete answer within 200 ms$/.test(err.message),
+    );
 
     const huge = await serveFake((_req, res) => json(res, 200, { ...INFO, padding: 'x'.repeat(4096) }));
     const capped = new ExternalProvisioningClient(huge.endpoint, { maxBodyBytes: 1024 });

@@ -18,7 +18,10 @@ describe("IoT Edge's provisioning block", () => {
   });
 
   it('needs the path of a socket systemd passes', () => {
-    assert.throws(() => daemonEndpoint([{ kind: 'systemd', name: 'xprov' }], undefined), (err: unknown) => err instanceof ConfigError && /^fd:\/\/xprov is a socket systemd creates .* --socket-path/.test(err.message));
+    assert.throws(
+      () => daemonEndpoint([{ kind: 'systemd', name: 'xprov' }], undefined),
+      (err: unknown) => err instanceof ConfigError && /^fd:\/\/xprov is a socket systemd creates .* --socket-path/.test(err.message),
+    );
     assert.throws(() => daemonEndpoint([{ kind: 'systemd' }], 'run/x.sock'), /--socket-path must be an absolute path/);
   });
 

@@ -15,7 +15,10 @@ describe('store location', () => {
   });
 
   it('refuses unknown schemes and malformed file URLs', () => {
-    assert.throws(() => parseStoreLocation('vault://secret/x', '/'), (err: unknown) => err instanceof ConfigError && /unknown scheme "vault:"/.test(err.message));
+    assert.throws(
+      () => parseStoreLocation('vault://secret/x', '/'),
+      (err: unknown) => err instanceof ConfigError && /unknown scheme "vault:"/.test(err.message),
+    );
     assert.throws(() => parseStoreLocation('dps:', '/'), /needs the path of its settings file/);
     assert.throws(() => parseStoreLocation('file://host/x', '/'), ConfigError);
   });
@@ -25,6 +28,9 @@ describe('store location', () => {
     assert.deepEqual(parseStoreLocation('credentials:', '/x', env), { kind: 'credentials', dir: '/run/credentials/xprov.service' });
     assert.deepEqual(parseStoreLocation('credentials:/run/secrets', '/x', env), { kind: 'credentials', dir: '/run/secrets' });
     assert.deepEqual(parseStoreLocation('credentials:secrets', '/x', {}), { kind: 'credentials', dir: '/x/secrets' });
-    assert.throws(() => parseStoreLocation('credentials:', '/x', {}), (err: unknown) => err instanceof ConfigError && /\$CREDENTIALS_DIRECTORY is not set/.test(err.message));
+    assert.throws(
+      () => parseStoreLocation('credentials:', '/x', {}),
+      (err: unknown) => err instanceof ConfigError && /\$CREDENTIALS_DIRECTORY is not set/.test(err.message),
+    );
   });
 });

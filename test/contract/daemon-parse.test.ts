@@ -61,7 +61,13 @@ describe('readLikeDaemon (the daemon view of any answer)', () => {
   });
 
   it('accepts nulls, unknown fields and any substatus, as the daemon does, and says so', () => {
-    const reading = accepted({ ...symmetric, status: null, substatus: 'somethingNew', extra: { nested: 1 }, credentials: { ...symmetric.credentials, identityCert: null, more: 1 } });
+    const reading = accepted({
+      ...symmetric,
+      status: null,
+      substatus: 'somethingNew',
+      extra: { nested: 1 },
+      credentials: { ...symmetric.credentials, identityCert: null, more: 1 },
+    });
     assert.deepEqual(reading.info, symmetric, 'only what the daemon takes: no nulls, no unknown fields, no unknown substatus');
     assert.deepEqual(reading.notes, [
       'credentials.identityCert is null: the daemon reads it as absent',
@@ -70,7 +76,9 @@ describe('readLikeDaemon (the daemon view of any answer)', () => {
       'substatus is not a value the daemon knows: it reads it as initialAssignment',
       'the daemon ignores unknown fields: extra',
     ]);
-    assert.deepEqual(accepted({ ...symmetric, substatus: 'deviceDataUpdated' }).notes, ['substatus deviceDataUpdated is not one the daemon acts on: it reads it as initialAssignment']);
+    assert.deepEqual(accepted({ ...symmetric, substatus: 'deviceDataUpdated' }).notes, [
+      'substatus deviceDataUpdated is not one the daemon acts on: it reads it as initialAssignment',
+    ]);
     assert.deepEqual(accepted({ ...symmetric, status: 'assigned', substatus: 'reprovisionedToInitialAssignment' }), {
       ok: true,
       info: { ...symmetric, status: 'assigned', substatus: 'reprovisionedToInitialAssignment' },

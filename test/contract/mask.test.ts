@@ -26,7 +26,9 @@ describe('masking provisioning answers', () => {
   });
 
   it('redacts secrets in free text and unknown fields, wherever they are nested', () => {
-    const masked = JSON.stringify(maskJson({ message: `bad key=${KEY}`, extra: [{ connectionString: `HostName=h;SharedAccessKey=${KEY}` }], credentials: { key: KEY } }));
+    const masked = JSON.stringify(
+      maskJson({ message: `bad key=${KEY}`, extra: [{ connectionString: `HostName=h;SharedAccessKey=${KEY}` }], credentials: { key: KEY } }),
+    );
     assert.equal(masked.includes(KEY), false, masked);
     assert.match(masked, /"message":"bad key=\[redacted\]"/);
   });

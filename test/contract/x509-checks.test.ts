@@ -54,21 +54,28 @@ describe('x509 checks', () => {
     const lapsed = root.intermediate({ cn: 'lapsed intermediate', fromDays: -100, toDays: -1 });
     const leaf = lapsed.issue({ cn: 'dev1', fromDays: -50, toDays: 300 });
     const [problem] = check(leaf.certPem + lapsed.certPem, leaf).problems;
-    assert.match(problem ?? '', new RegExp(`^credentials\\.identityCert: certificate 2 of the chain \\(CN=lapsed intermediate\\) expired on ${DATE}; renew it$`));
+    assert.match(
+      problem ?? '',
+      new RegExp(`^credentials\\.identityCert: certificate 2 of the chain \\(CN=lapsed intermediate\\) expired on ${DATE}; renew it$`),
+    );
   });
 
   it("refuses a certificate that is not valid yet, pointing at the device's clock", () => {
     const future = root.issue({ cn: 'dev1', fromDays: 2, toDays: 300 });
-    assert.match(check(future.certPem, future).problems.join(), new RegExp(`the identity certificate \\(CN=dev1\\) is not valid before ${DATE}; check the device's clock$`));
+    assert.match(
+      check(future.certPem, future).problems.join(),
+      new RegExp(`the identity certificate \\(CN=dev1\\) is not valid before ${DATE}; check the device's clock$`),
+    );
   });
 
   it(`warns about a certificate expiring within ${EXPIRY_WARNING_DAYS} days, not about one expiring later`, () => {
     const soon = root.issue({ cn: 'dev1', toDays: 10.5 });
     const findings = check(soon.certPem, soon);
     assert.deepEqual(findings.problems, []);
-    assert.deepEqual(findings.warnings.map((w) => w.replace(new RegExp(DATE), 'DATE')), [
-      'credentials.identityCert: the identity certificate (CN=dev1) expires on DATE, in 10 days; renew it soon',
-    ]);
+    assert.deepEqual(
+      findings.warnings.map((w) => w.replace(new RegExp(DATE), 'DATE')),
+      ['credentials.identityCert: the identity certificate (CN=dev1) expires on DATE, in 10 days; renew it soon'],
+    );
     const later = root.issue({ cn: 'dev1', toDays: EXPIRY_WARNING_DAYS + 1 });
     assert.deepEqual(check(later.certPem, later).warnings, []);
   });
@@ -108,7 +115,14 @@ describe('x509 checks', () => {
 
   it('names PEM files as files, not as base64 fields', () => {
     const file = { label: 'credentials.identityCertFile (/etc/xprov/cert.pem)', encoded: false };
-    const findings = checkIdentity('not a certificate', file, 'nor a key', { label: 'credentials.identityPrivateKeyFile (/k.pem)', encoded: false }, 'd', Date.now());
+    const findings = checkIdentity(
+      'not a certificate',
+      file,
+      'nor a key',
+      { label: 'credentials.identityPrivateKeyFile (/k.pem)', encoded: false },
+      'd',
+      Date.now(),
+    );
     assert.deepEqual(findings.problems, [
       'credentials.identityCertFile (/etc/xprov/cert.pem) must be PEM text with a CERTIFICATE block',
       'credentials.identityPrivateKeyFile (/k.pem) must be a PEM private key that parses',

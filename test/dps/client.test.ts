@@ -123,7 +123,10 @@ describe('DPS client against a hostile or broken DPS', () => {
       const options: Partial<DpsClientOptions> = { deadlineMs: 3000, ...(ca === undefined ? { extraCaPem: undefined } : { extraCaPem: ca() }) };
       const err = await failure(client(options).register((r) => retries.push(r.reason)));
       assert.equal(err.kind, 'tls');
-      assert.match(err.message, /^the DPS endpoint's TLS certificate did not verify: (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY) \(.+\); check trustedCaFile and endpoint$/);
+      assert.match(
+        err.message,
+        /^the DPS endpoint's TLS certificate did not verify: (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY) \(.+\); check trustedCaFile and endpoint$/,
+      );
       assert.deepEqual(retries, [], 'a TLS failure is final');
       assert.equal(err.transient, false);
     });
@@ -133,7 +136,10 @@ describe('DPS client against a hostile or broken DPS', () => {
     const retries: string[] = [];
     const err = await failure(client({ endpoint: await dps.misnamedHost(), deadlineMs: 3000 }).register((r) => retries.push(r.reason)));
     assert.equal(err.kind, 'tls');
-    assert.match(err.message, /^the DPS endpoint's TLS certificate did not verify: ERR_TLS_CERT_ALTNAME_INVALID \(.*127\.0\.0\.2.*\); check trustedCaFile and endpoint$/);
+    assert.match(
+      err.message,
+      /^the DPS endpoint's TLS certificate did not verify: ERR_TLS_CERT_ALTNAME_INVALID \(.*127\.0\.0\.2.*\); check trustedCaFile and endpoint$/,
+    );
     assert.deepEqual(retries, []);
   });
 
@@ -144,7 +150,11 @@ describe('DPS client against a hostile or broken DPS', () => {
       { ...ok, assignedHub: `hub-a.azure-devices.net${c}evil.example` },
       /assignedHub must not contain CR, LF, NUL, \/, @, \? or #/,
     ]),
-    ...['/', '@', '?', '#', '\r', '\n', '\0'].map((c): [string, Record<string, unknown>, RegExp] => [`a device id with ${JSON.stringify(c)}`, { ...ok, deviceId: `dev${c}1` }, /deviceId must not contain/]),
+    ...['/', '@', '?', '#', '\r', '\n', '\0'].map((c): [string, Record<string, unknown>, RegExp] => [
+      `a device id with ${JSON.stringify(c)}`,
+      { ...ok, deviceId: `dev${c}1` },
+      /deviceId must not contain/,
+    ]),
     ['a hub longer than 253 characters', { ...ok, assignedHub: `${'a'.repeat(60)}.`.repeat(5).slice(0, 254) }, /assignedHub must be at most 253 characters/],
     ['a hub label longer than 63 characters', { ...ok, assignedHub: `${'a'.repeat(64)}.azure-devices.net` }, /assignedHub must be a DNS host name/],
     ['a hub with a space', { ...ok, assignedHub: 'hub a.azure-devices.net' }, /assignedHub must be a DNS host name/],

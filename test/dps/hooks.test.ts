@@ -20,19 +20,38 @@ function alive(pid: number): boolean {
   }
 }
 
-const change = { oldHub: 'old.azure-devices.net', oldDeviceId: 'd-old', newHub: 'new.azure-devices.net', newDeviceId: 'd-new', substatus: 'deviceDataMigrated' };
+const change = {
+  oldHub: 'old.azure-devices.net',
+  oldDeviceId: 'd-old',
+  newHub: 'new.azure-devices.net',
+  newDeviceId: 'd-new',
+  substatus: 'deviceDataMigrated',
+};
 
 describe('reprovision hooks', () => {
   it('runs argv without a shell, with the old and new assignment in the environment', async () => {
     const out = path.join(tempDir(), 'env.txt');
     const script = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify([process.argv.slice(1), process.env.XPROV_OLD_HUB, process.env.XPROV_OLD_DEVICE_ID, process.env.XPROV_NEW_HUB, process.env.XPROV_NEW_DEVICE_ID, process.env.XPROV_SUBSTATUS]))`;
     assert.deepEqual(await runHook({ argv: [process.execPath, '-e', script, '$HOME', '; rm -rf /'], timeoutMs: 10_000 }, change), { ok: true });
-    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), [['$HOME', '; rm -rf /'], 'old.azure-devices.net', 'd-old', 'new.azure-devices.net', 'd-new', 'deviceDataMigrated']);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), [
+      ['$HOME', '; rm -rf /'],
+      'old.azure-devices.net',
+      'd-old',
+      'new.azure-devices.net',
+      'd-new',
+      'deviceDataMigrated',
+    ]);
   });
 
   it('reports failures: exit codes, timeouts, missing programs', async () => {
-    assert.deepEqual(await runHook({ argv: [process.execPath, '-e', 'process.exit(3)'], timeoutMs: 10_000 }, change), { ok: false, reason: `${process.execPath} exited with 3` });
-    assert.deepEqual(await runHook({ argv: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], timeoutMs: 200 }, change), { ok: false, reason: `${process.execPath} did not finish within 200 ms and was killed` });
+    assert.deepEqual(await runHook({ argv: [process.execPath, '-e', 'process.exit(3)'], timeoutMs: 10_000 }, change), {
+      ok: false,
+      reason: `${process.execPath} exited with 3`,
+    });
+    assert.deepEqual(await runHook({ argv: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], timeoutMs: 200 }, change), {
+      ok: false,
+      reason: `${process.execPath} did not finish within 200 ms and was killed`,
+    });
     assert.deepEqual(await runHook({ argv: ['/nonexistent/hook'], timeoutMs: 1000 }, change), { ok: false, reason: 'cannot run /nonexistent/hook (ENOENT)' });
   });
 
@@ -47,7 +66,10 @@ describe('reprovision hooks', () => {
       log,
     );
     assert.deepEqual(failures, [`${process.execPath} exited with 1`]);
-    assert.deepEqual(lines().map((l) => l.msg), ['reprovision hook failed', 'reprovision hook done']);
+    assert.deepEqual(
+      lines().map((l) => l.msg),
+      ['reprovision hook failed', 'reprovision hook done'],
+    );
     assert.ok(!JSON.stringify(lines()).includes('printed-by-hook'));
   });
 
@@ -81,8 +103,16 @@ describe('reprovision hooks', () => {
       change,
       log,
     );
-    assert.deepEqual(failures, [`cannot run ${notExecutable} (EACCES)`, `cannot run ${path.join(dir, 'missing')} (ENOENT)`, `cannot run ${dir} (EACCES)`, 'cannot run /bin/echo (ERR_INVALID_ARG_VALUE)']);
-    assert.deepEqual(lines().map((l) => l.msg), [...Array(4).fill('reprovision hook failed'), 'reprovision hook done']);
+    assert.deepEqual(failures, [
+      `cannot run ${notExecutable} (EACCES)`,
+      `cannot run ${path.join(dir, 'missing')} (ENOENT)`,
+      `cannot run ${dir} (EACCES)`,
+      'cannot run /bin/echo (ERR_INVALID_ARG_VALUE)',
+    ]);
+    assert.deepEqual(
+      lines().map((l) => l.msg),
+      [...Array(4).fill('reprovision hook failed'), 'reprovision hook done'],
+    );
   });
 
   it("gives a hook only PATH and the XPROV_ assignment variables: nothing of xprov's environment", async () => {
@@ -94,7 +124,14 @@ describe('reprovision hooks', () => {
     } finally {
       delete process.env.XPROV_TEST_SECRET;
     }
-    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), ['PATH', 'XPROV_NEW_DEVICE_ID', 'XPROV_NEW_HUB', 'XPROV_OLD_DEVICE_ID', 'XPROV_OLD_HUB', 'XPROV_SUBSTATUS']);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), [
+      'PATH',
+      'XPROV_NEW_DEVICE_ID',
+      'XPROV_NEW_HUB',
+      'XPROV_OLD_DEVICE_ID',
+      'XPROV_OLD_HUB',
+      'XPROV_SUBSTATUS',
+    ]);
   });
 
   it('kills a running hook group when aborted (xprov stopping)', async () => {

@@ -33,7 +33,10 @@ describe('DPS state saver', () => {
     writes[1]?.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
     await closing;
     assert.equal(writes.length, 2, 'the write under way, then the last attempt');
-    assert.deepEqual(lines().map((l) => l.msg), ['cannot save the DPS registration at stop; the next start finds no saved registration and registers again']);
+    assert.deepEqual(
+      lines().map((l) => l.msg),
+      ['cannot save the DPS registration at stop; the next start finds no saved registration and registers again'],
+    );
     assert.equal(saver.pending, true);
   });
 });

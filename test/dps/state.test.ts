@@ -21,14 +21,25 @@ describe('DPS registration state', () => {
     await new RegistrationState(dir).save(saved('hub-a'));
     chmodSync(dir, 0o777);
     const state = new RegistrationState(dir);
-    await assert.rejects(state.load(), (err: unknown) => err instanceof ConfigError && err.message === `DPS state directory ${dir} has owner root and mode 0777 (writable by group, writable by others); fix: chmod g-w,o-w ${dir} (or run with --insecure-permissions)`);
+    await assert.rejects(
+      state.load(),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          `DPS state directory ${dir} has owner root and mode 0777 (writable by group, writable by others); fix: chmod g-w,o-w ${dir} (or run with --insecure-permissions)`,
+    );
     await assert.rejects(state.save(saved('hub-b')), /DPS state directory .* writable by others/);
     const warnings: string[] = [];
     assert.equal(((await new RegistrationState(dir, { insecurePermissions: true, warn: (w) => warnings.push(w) }).load()) as { kind: string }).kind, 'ok');
     assert.match(warnings[0] ?? '', /^DPS state directory .*; used anyway \(--insecure-permissions\)$/);
     chmodSync(dir, 0o700);
     chownSync(state.file, 65534, 65534);
-    await assert.rejects(state.load(), (err: unknown) => err instanceof ConfigError && /^DPS state file .* has owner nobody \(uid 65534\) and mode 0600 \(not owned by root\); fix: chown root /.test(err.message));
+    await assert.rejects(
+      state.load(),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /^DPS state file .* has owner nobody \(uid 65534\) and mode 0600 \(not owned by root\); fix: chown root /.test(err.message),
+    );
   });
 
   it('refuses a FIFO as state file at once', async function () {
@@ -67,14 +78,22 @@ describe('DPS registration state', () => {
       await state.save(saved('hub-a'));
       await state.save(saved('hub-b'));
       writeFileSync(state.file, damage(readFileSync(state.file, 'utf8')));
-      assert.deepEqual(await state.load(), { kind: 'ok', saved: saved('hub-a'), fromBackup: true, corruptPrimary: true, problem: `dps-registration.json: ${problem}` });
+      assert.deepEqual(await state.load(), {
+        kind: 'ok',
+        saved: saved('hub-a'),
+        fromBackup: true,
+        corruptPrimary: true,
+        problem: `dps-registration.json: ${problem}`,
+      });
     });
   }
 
   /** A state file as anyone who can write the directory could forge it: the checksum is no signature. */
   function forged(result: Record<string, unknown>): string {
     const { identity, registeredAt } = saved('x');
-    const sha256 = createHash('sha256').update(JSON.stringify([identity, result, registeredAt])).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(JSON.stringify([identity, result, registeredAt]))
+      .digest('hex');
     return JSON.stringify({ format: 1, identity, result, registeredAt, sha256 });
   }
 
@@ -84,7 +103,11 @@ describe('DPS registration state', () => {
     ['a path in the hub', { assignedHub: 'evil.example/x', deviceId: 'dev1', status: 'assigned' }, /assignedHub must not contain/],
     ['a user part in the hub', { assignedHub: 'user@evil.example', deviceId: 'dev1', status: 'assigned' }, /assignedHub must not contain/],
     ['a LF in the device id', { assignedHub: 'hub.azure-devices.net', deviceId: 'dev1\nlevel=fatal', status: 'assigned' }, /deviceId must not contain/],
-    ['an unknown substatus', { assignedHub: 'hub.azure-devices.net', deviceId: 'dev1', status: 'assigned', substatus: 'wiped' }, /substatus must be one of the spec's/],
+    [
+      'an unknown substatus',
+      { assignedHub: 'hub.azure-devices.net', deviceId: 'dev1', status: 'assigned', substatus: 'wiped' },
+      /substatus must be one of the spec's/,
+    ],
   ] as const) {
     it(`treats a state file with ${name} (and a valid checksum) as corrupt`, async () => {
       const state = new RegistrationState(tempDir());

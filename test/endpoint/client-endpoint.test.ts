@@ -23,7 +23,11 @@ describe('client endpoints', () => {
       ['unix:///run/', /absolute socket path with no host/],
     ];
     for (const [text, message] of cases) {
-      assert.throws(() => parseEndpoint(text), (err: unknown) => err instanceof EndpointSyntaxError && message.test(err.message), text);
+      assert.throws(
+        () => parseEndpoint(text),
+        (err: unknown) => err instanceof EndpointSyntaxError && message.test(err.message),
+        text,
+      );
     }
   });
 

@@ -23,7 +23,8 @@ describe('host names', () => {
 
   it('knows loopback names: localhost, 127.0.0.0/8, ::1', () => {
     for (const name of ['localhost', '127.0.0.1', '127.255.255.255', '::1']) assert.equal(isLoopbackName(name), true, name);
-    for (const name of ['127.0.0.256', '127.0.0', '127.0.0.1.evil.example', 'localhost.evil.example', '::2', '0.0.0.0']) assert.equal(isLoopbackName(name), false, name);
+    for (const name of ['127.0.0.256', '127.0.0', '127.0.0.1.evil.example', 'localhost.evil.example', '::2', '0.0.0.0'])
+      assert.equal(isLoopbackName(name), false, name);
   });
 
   it('normalises allowed hosts and refuses ports, schemes and paths', () => {

@@ -80,7 +80,12 @@ describe('atomic file replacement', () => {
 
   it('names its temporary files .NAME.xprov-PID-RANDOM.tmp, which leftoverWriter recognises', async () => {
     let temp = '';
-    await writeFileAtomic(file, 'x', { mode: 0o600, beforeReplace: async (t) => void (temp = path.basename(t)) });
+    await writeFileAtomic(file, 'x', {
+      mode: 0o600,
+      beforeReplace: async (t) => {
+        temp = path.basename(t);
+      },
+    });
     assert.match(temp, new RegExp(`^\\.store\\.yaml\\.xprov-${process.pid}-[0-9a-f]{12}\\.tmp$`));
     assert.equal(leftoverWriter(temp, 'store.yaml'), process.pid);
     assert.equal(leftoverWriter(temp, 'other.yaml'), undefined);
@@ -107,7 +112,7 @@ describe('atomic file replacement', () => {
       assert.deepEqual(readdirSync(dir).sort(), ['store.yaml', 'store.yaml.bak']);
     });
 
-    it('are not what someone else planted, nor a live writer\'s: those stay', async () => {
+    it("are not what someone else planted, nor a live writer's: those stay", async () => {
       writeFileSync(file, 'old', { mode: 0o600 });
       const dead = deadPid();
       const victim = path.join(tempDir(), 'victim');

@@ -51,7 +51,10 @@ describe('file trust', () => {
       assert.equal(permissionProblem('/etc/xprov/p.yaml', 0o100644, 'secret'), 'has mode 0644 (readable by others); fix: chmod o-r /etc/xprov/p.yaml');
       assert.equal(permissionProblem('/f', 0o660, 'secret'), 'has mode 0660 (writable by group); fix: chmod g-w /f');
       assert.equal(permissionProblem('/f', 0o602, 'secret'), 'has mode 0602 (writable by others); fix: chmod o-w /f');
-      assert.equal(permissionProblem('/f', 0o777, 'secret'), 'has mode 0777 (readable by others, writable by group, writable by others); fix: chmod g-w,o-rw /f');
+      assert.equal(
+        permissionProblem('/f', 0o777, 'secret'),
+        'has mode 0777 (readable by others, writable by group, writable by others); fix: chmod g-w,o-rw /f',
+      );
       assert.equal(permissionProblem('/f', 0o666, 'public'), 'has mode 0666 (writable by group, writable by others); fix: chmod g-w,o-w /f');
     });
 
@@ -75,13 +78,19 @@ describe('file trust', () => {
       chmodSync(file, 0o644);
       assert.equal(await fileTrustProblem(file, { role: 'secret' }), `has owner root and mode 0644 (readable by others); fix: chmod o-r ${file}`);
       chmodSync(file, 0o666);
-      assert.equal(await fileTrustProblem(file, { role: 'public' }), `has owner root and mode 0666 (writable by group, writable by others); fix: chmod g-w,o-w ${file}`);
+      assert.equal(
+        await fileTrustProblem(file, { role: 'public' }),
+        `has owner root and mode 0666 (writable by group, writable by others); fix: chmod g-w,o-w ${file}`,
+      );
     });
 
     it('owned by another user is refused, with the chown', async () => {
       const file = trusted(path.join(dir, 'p.yaml'));
       chownSync(file, NOBODY, NOBODY);
-      assert.equal(await fileTrustProblem(file, { role: 'secret', uid: 0 }), `has owner nobody (uid ${NOBODY}) and mode 0600 (not owned by root); fix: chown root ${file}`);
+      assert.equal(
+        await fileTrustProblem(file, { role: 'secret', uid: 0 }),
+        `has owner nobody (uid ${NOBODY}) and mode 0600 (not owned by root); fix: chown root ${file}`,
+      );
       chmodSync(file, 0o606);
       assert.equal(
         fileTrustProblemSync(file, { role: 'secret', uid: 0 }),
@@ -94,7 +103,10 @@ describe('file trust', () => {
       chownSync(file, NOBODY, NOBODY);
       assert.equal(await fileTrustProblem(file, { role: 'secret', uid: NOBODY }), undefined);
       chownSync(file, 1234, 1234);
-      assert.match(String(await fileTrustProblem(file, { role: 'secret', uid: NOBODY })), /^has owner uid 1234 and mode 0600 \(owned by neither root nor xprov's uid 65534\); fix: chown root /);
+      assert.match(
+        String(await fileTrustProblem(file, { role: 'secret', uid: NOBODY })),
+        /^has owner uid 1234 and mode 0600 \(owned by neither root nor xprov's uid 65534\); fix: chown root /,
+      );
     });
 
     it('behind a root-owned symbolic link, the target counts: a 0600 file owned by nobody is refused', async () => {
@@ -102,7 +114,10 @@ describe('file trust', () => {
       chownSync(target, NOBODY, NOBODY);
       const link = path.join(dir, 'p.yaml');
       symlinkSync(target, link);
-      assert.equal(await fileTrustProblem(link, { role: 'secret' }), `is not trusted: file ${target} has owner nobody (uid ${NOBODY}) and mode 0600 (not owned by root); fix: chown root ${target}`);
+      assert.equal(
+        await fileTrustProblem(link, { role: 'secret' }),
+        `is not trusted: file ${target} has owner nobody (uid ${NOBODY}) and mode 0600 (not owned by root); fix: chown root ${target}`,
+      );
     });
 
     it('behind a chain of links, every directory the links lead through counts', async () => {
@@ -125,7 +140,10 @@ describe('file trust', () => {
     it('in a directory others can write is refused (they could replace it)', async () => {
       const file = trusted(path.join(dir, 'p.yaml'));
       chmodSync(dir, 0o757);
-      assert.equal(await fileTrustProblem(file, { role: 'secret' }), `is not trusted: directory ${dir} has owner root and mode 0757 (writable by others); fix: chmod o-w ${dir}`);
+      assert.equal(
+        await fileTrustProblem(file, { role: 'secret' }),
+        `is not trusted: directory ${dir} has owner root and mode 0757 (writable by others); fix: chmod o-w ${dir}`,
+      );
       chmodSync(dir, 0o770);
       assert.match(String(await fileTrustProblem(file, { role: 'secret' })), /mode 0770 \(writable by group\); fix: chmod g-w /);
     });
@@ -134,7 +152,10 @@ describe('file trust', () => {
       const sub = trustedDir(path.join(dir, 'etc'));
       const file = trusted(path.join(sub, 'p.yaml'));
       chownSync(sub, NOBODY, NOBODY);
-      assert.equal(await fileTrustProblem(file, { role: 'secret' }), `is not trusted: directory ${sub} has owner nobody (uid ${NOBODY}) and mode 0755 (not owned by root); fix: chown root ${sub}`);
+      assert.equal(
+        await fileTrustProblem(file, { role: 'secret' }),
+        `is not trusted: directory ${sub} has owner nobody (uid ${NOBODY}) and mode 0755 (not owned by root); fix: chown root ${sub}`,
+      );
     });
 
     it('in a root-owned sticky directory (like /tmp) is trusted only when owned by root or xprov', async () => {
@@ -144,12 +165,18 @@ describe('file trust', () => {
       assert.equal(await fileTrustProblem(mine, { role: 'secret' }), undefined);
       const theirs = trusted(path.join(sticky, 'nobody.yaml'));
       chownSync(theirs, NOBODY, NOBODY);
-      assert.match(String(await fileTrustProblem(theirs, { role: 'secret' })), /^has owner nobody \(uid 65534\) and mode 0600 \(not owned by root\); fix: chown root /);
+      assert.match(
+        String(await fileTrustProblem(theirs, { role: 'secret' })),
+        /^has owner nobody \(uid 65534\) and mode 0600 \(not owned by root\); fix: chown root /,
+      );
       // Their link to a root file: they could point it elsewhere at any time.
       const link = path.join(sticky, 'link.yaml');
       symlinkSync(mine, link);
       lchownSync(link, NOBODY, NOBODY);
-      assert.match(String(await fileTrustProblem(link, { role: 'secret' })), new RegExp(`^is not trusted: symbolic link ${link} has owner nobody .*; fix: chown -h root ${link}$`));
+      assert.match(
+        String(await fileTrustProblem(link, { role: 'secret' })),
+        new RegExp(`^is not trusted: symbolic link ${link} has owner nobody .*; fix: chown -h root ${link}$`),
+      );
     });
 
     it('in a sticky directory not owned by root is refused', async () => {
@@ -157,7 +184,10 @@ describe('file trust', () => {
       chmodSync(sticky, 0o1777);
       chownSync(sticky, NOBODY, NOBODY);
       const file = trusted(path.join(sticky, 'p.yaml'));
-      assert.match(String(await fileTrustProblem(file, { role: 'secret' })), /^is not trusted: directory .* has owner nobody \(uid 65534\) and mode 1777 \(not owned by root, writable by group, writable by others\); fix: chown root .* && chmod g-w,o-w /);
+      assert.match(
+        String(await fileTrustProblem(file, { role: 'secret' })),
+        /^is not trusted: directory .* has owner nobody \(uid 65534\) and mode 1777 \(not owned by root, writable by group, writable by others\); fix: chown root .* && chmod g-w,o-w /,
+      );
     });
 
     it('that is not a regular file is refused, whatever its owner and mode', async () => {
@@ -194,7 +224,10 @@ describe('file trust', () => {
       assert.equal(await directoryTrustProblem(sub), `has owner root and mode 0777 (writable by group, writable by others); fix: chmod g-w,o-w ${sub}`);
       chmodSync(sub, 0o755);
       chownSync(dir, NOBODY, NOBODY);
-      assert.equal(directoryTrustProblemSync(sub), `is not trusted: directory ${dir} has owner nobody (uid ${NOBODY}) and mode 0700 (not owned by root); fix: chown root ${dir}`);
+      assert.equal(
+        directoryTrustProblemSync(sub),
+        `is not trusted: directory ${dir} has owner nobody (uid ${NOBODY}) and mode 0700 (not owned by root); fix: chown root ${dir}`,
+      );
     });
 
     it('must be a directory', async () => {
@@ -214,9 +247,24 @@ describe('file trust', () => {
       const file = trusted(path.join(dir, 'p.yaml'), 'hello');
       chmodSync(file, 0o644);
       const problem = `has owner root and mode 0644 (readable by others); fix: chmod o-r ${file}`;
-      assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX }), { ok: false, problem: `${problem}${INSECURE_HINT}`, missing: false, untrusted: true });
-      assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX, insecure: true }), { ok: true, text: 'hello', mode: 0o644, untrusted: problem });
-      assert.deepEqual(readTrustedFileSync(file, { role: 'secret', maxBytes: MAX, insecure: true }), { ok: true, text: 'hello', mode: 0o644, untrusted: problem });
+      assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX }), {
+        ok: false,
+        problem: `${problem}${INSECURE_HINT}`,
+        missing: false,
+        untrusted: true,
+      });
+      assert.deepEqual(await readTrustedFile(file, { role: 'secret', maxBytes: MAX, insecure: true }), {
+        ok: true,
+        text: 'hello',
+        mode: 0o644,
+        untrusted: problem,
+      });
+      assert.deepEqual(readTrustedFileSync(file, { role: 'secret', maxBytes: MAX, insecure: true }), {
+        ok: true,
+        text: 'hello',
+        mode: 0o644,
+        untrusted: problem,
+      });
     });
 
     it('refuses a FIFO at once, even when insecure (it would block open and read for good)', async function () {
@@ -224,16 +272,31 @@ describe('file trust', () => {
       const fifo = path.join(dir, 'fifo');
       execFileSync('mkfifo', ['-m', '0600', fifo]);
       for (const insecure of [false, true]) {
-        assert.deepEqual(await readTrustedFile(fifo, { role: 'secret', maxBytes: MAX, insecure }), { ok: false, problem: 'is a FIFO (named pipe), not a regular file', missing: false, untrusted: false });
+        assert.deepEqual(await readTrustedFile(fifo, { role: 'secret', maxBytes: MAX, insecure }), {
+          ok: false,
+          problem: 'is a FIFO (named pipe), not a regular file',
+          missing: false,
+          untrusted: false,
+        });
         assert.equal(readTrustedFileSync(fifo, { role: 'secret', maxBytes: MAX, insecure }).ok, false);
       }
     });
 
     it('refuses files larger than maxBytes, and says when one is missing', async () => {
       const file = trusted(path.join(dir, 'big'), 'x'.repeat(MAX + 1));
-      assert.deepEqual(await readTrustedFile(file, { role: 'public', maxBytes: MAX }), { ok: false, problem: `is larger than ${MAX} bytes`, missing: false, untrusted: false });
+      assert.deepEqual(await readTrustedFile(file, { role: 'public', maxBytes: MAX }), {
+        ok: false,
+        problem: `is larger than ${MAX} bytes`,
+        missing: false,
+        untrusted: false,
+      });
       assert.equal(readTrustedFileSync(file, { role: 'public', maxBytes: MAX }).ok, false);
-      assert.deepEqual(await readTrustedFile(path.join(dir, 'none'), { role: 'public', maxBytes: MAX }), { ok: false, problem: 'does not exist', missing: true, untrusted: false });
+      assert.deepEqual(await readTrustedFile(path.join(dir, 'none'), { role: 'public', maxBytes: MAX }), {
+        ok: false,
+        problem: 'does not exist',
+        missing: true,
+        untrusted: false,
+      });
     });
   });
 });

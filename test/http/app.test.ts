@@ -70,7 +70,10 @@ describe('HTTP app', () => {
   });
 
   it('answers reprovision by POST and by GET with 200 and no body', async () => {
-    for (const [method, operationId] of [['POST', 'ReprovisionDevice'], ['GET', 'ReprovisionDeviceByGet']] as const) {
+    for (const [method, operationId] of [
+      ['POST', 'ReprovisionDevice'],
+      ['GET', 'ReprovisionDeviceByGet'],
+    ] as const) {
       const res = await daemonRequest(server.endpoint, method, `/device/reprovision${API_VERSION_QUERY}`);
       assert.equal(res.status, 200, method);
       assert.equal(res.headers['content-length'], '0');
@@ -83,11 +86,25 @@ describe('HTTP app', () => {
     ['missing api-version', 'GET', '/device/provisioninginformation', {}, 400, 'missing required query parameter api-version (supported: 2019-04-10)'],
     ['empty query', 'GET', '/device/provisioninginformation?', {}, 400, 'missing required query parameter api-version (supported: 2019-04-10)'],
     ['unsupported api-version', 'GET', '/device/provisioninginformation?api-version=2020-07-07', {}, 400, 'unsupported api-version (supported: 2019-04-10)'],
-    ['duplicated api-version', 'POST', '/device/reprovision?api-version=2019-04-10&api-version=2019-04-10', {}, 400, 'query parameter api-version must be given exactly once (supported: 2019-04-10)'],
+    [
+      'duplicated api-version',
+      'POST',
+      '/device/reprovision?api-version=2019-04-10&api-version=2019-04-10',
+      {},
+      400,
+      'query parameter api-version must be given exactly once (supported: 2019-04-10)',
+    ],
     ['unknown path', 'GET', `/device/provisioning${API_VERSION_QUERY}`, {}, 404, 'no such path: /device/provisioning'],
     ['trailing slash', 'GET', `/device/provisioninginformation/${API_VERSION_QUERY}`, {}, 404, 'no such path: /device/provisioninginformation/'],
     ['path prefix', 'GET', `/edge/device/provisioninginformation${API_VERSION_QUERY}`, {}, 404, 'no such path: /edge/device/provisioninginformation'],
-    ['wrong method', 'POST', `/device/provisioninginformation${API_VERSION_QUERY}`, {}, 405, 'method POST is not allowed on /device/provisioninginformation; allowed: GET'],
+    [
+      'wrong method',
+      'POST',
+      `/device/provisioninginformation${API_VERSION_QUERY}`,
+      {},
+      405,
+      'method POST is not allowed on /device/provisioninginformation; allowed: GET',
+    ],
     ['HEAD', 'HEAD', `/device/provisioninginformation${API_VERSION_QUERY}`, {}, 405, ''],
     ['a chunked body', 'POST', `/device/reprovision${API_VERSION_QUERY}`, { 'transfer-encoding': 'chunked' }, 413, 'this operation takes no request body'],
   ];
@@ -137,19 +154,25 @@ describe('HTTP app', () => {
   it('logs one line per request with method, path, status and duration, never the query', async () => {
     const before = server.captured.lines().length;
     await daemonRequest(server.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
-    const lines = server.captured.lines().slice(before).filter((l) => l.msg === 'request');
+    const lines = server.captured
+      .lines()
+      .slice(before)
+      .filter((l) => l.msg === 'request');
     assert.equal(lines.length, 1);
     const [line] = lines;
-    assert.deepEqual({ ...line, durationMs: typeof line?.durationMs, time: undefined, pid: undefined }, {
-      level: 30,
-      msg: 'request',
-      method: 'GET',
-      path: '/device/provisioninginformation',
-      status: 200,
-      durationMs: 'number',
-      time: undefined,
-      pid: undefined,
-    });
+    assert.deepEqual(
+      { ...line, durationMs: typeof line?.durationMs, time: undefined, pid: undefined },
+      {
+        level: 30,
+        msg: 'request',
+        method: 'GET',
+        path: '/device/provisioninginformation',
+        status: 200,
+        durationMs: 'number',
+        time: undefined,
+        pid: undefined,
+      },
+    );
   });
 
   describe('with a failing store', () => {
@@ -243,7 +266,10 @@ describe('HTTP app and announced request bodies (issue 8: 404/400/405 drained up
     ['a good request', 'POST', `/device/reprovision${API_VERSION_QUERY}`, 413],
   ];
   for (const [name, method, target, status] of paths) {
-    for (const [framing, headers] of [['Content-Length', `content-length: ${BODY}\r\n`], ['chunked', 'transfer-encoding: chunked\r\n']] as const) {
+    for (const [framing, headers] of [
+      ['Content-Length', `content-length: ${BODY}\r\n`],
+      ['chunked', 'transfer-encoding: chunked\r\n'],
+    ] as const) {
       it(`answers ${name} announcing a ${framing} body with ${status}, closes the connection and reads at most 1 MiB of the 64 MiB`, async () => {
         const { head, serverRead } = await announceBody(method, target, headers);
         assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `));
@@ -294,7 +320,10 @@ describe('query string parsing', () => {
 
   it(`refuses a query of more than ${MAX_QUERY_PARAMETERS} parameters before decoding any (issue 8: a 16 KB a&a&... query cost ~100 ms of CPU)`, () => {
     const many = `api-version=2019-04-10${'&a'.repeat(MAX_QUERY_PARAMETERS)}`;
-    assert.throws(() => parseQueryString(many), (err: unknown) => err instanceof BadRequestError && err.message === `too many query parameters (at most ${MAX_QUERY_PARAMETERS})`);
+    assert.throws(
+      () => parseQueryString(many),
+      (err: unknown) => err instanceof BadRequestError && err.message === `too many query parameters (at most ${MAX_QUERY_PARAMETERS})`,
+    );
     // Empty pairs count: they cost a scan each as well.
     assert.throws(() => parseQueryString('&'.repeat(MAX_QUERY_PARAMETERS)), BadRequestError);
     assert.doesNotThrow(() => parseQueryString('&'.repeat(MAX_QUERY_PARAMETERS - 1)));

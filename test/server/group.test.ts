@@ -16,8 +16,15 @@ describe('group resolution', () => {
   });
 
   it('refuses unknown groups and unreadable files as configuration errors (exit 2)', () => {
-    assert.throws(() => resolveGroup('nobody-here', groupFile), (err: unknown) => err instanceof ConfigError && /^socketGroup: unknown group "nobody-here" \(not in .*group; create it with groupadd, or give a gid\)$/.test(err.message));
+    assert.throws(
+      () => resolveGroup('nobody-here', groupFile),
+      (err: unknown) =>
+        err instanceof ConfigError && /^socketGroup: unknown group "nobody-here" \(not in .*group; create it with groupadd, or give a gid\)$/.test(err.message),
+    );
     assert.throws(() => resolveGroup('broken', groupFile), /unknown group "broken"/);
-    assert.throws(() => resolveGroup('x', path.join(tempDir(), 'none')), (err: unknown) => err instanceof ConfigError && /is not readable/.test(err.message));
+    assert.throws(
+      () => resolveGroup('x', path.join(tempDir(), 'none')),
+      (err: unknown) => err instanceof ConfigError && /is not readable/.test(err.message),
+    );
   });
 });

@@ -82,7 +82,11 @@ async function bind(options: { maxConnections?: number; allowedHosts?: string[] 
 }
 
 /** One request with the given Host; resolves with status and body. */
-function get(target: { socketPath: string } | { port: number }, host: string | undefined, extra: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function get(
+  target: { socketPath: string } | { port: number },
+  host: string | undefined,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...extra };
     if (host !== undefined) headers.host = host;
@@ -122,18 +126,26 @@ describe('listeners', () => {
         await idleConnection({ socketPath: unixPath }),
         await idleConnection({ port }),
       ];
-      await eventually(async () => assert.equal(silent.every((s) => !s.destroyed), true));
+      await eventually(async () =>
+        assert.equal(
+          silent.every((s) => !s.destroyed),
+          true,
+        ),
+      );
       const answer = await get({ socketPath: unixPath }, 'localhost');
       assert.equal(answer.status, 200);
       assert.equal(handler.handled, 1);
       // The oldest silent connection (a Unix one) made room for the good request, and
       // the others are still open: the limit spans both listeners.
       await closed(silent[0] as Socket);
-      assert.deepEqual(silent.slice(1).map((s) => s.destroyed), [false, false, false]);
+      assert.deepEqual(
+        silent.slice(1).map((s) => s.destroyed),
+        [false, false, false],
+      );
       const evictions = captured.lines().filter((l) => l.msg === 'connection limit reached: closing the longest idle connections to admit new ones');
       assert.equal(evictions.length, 1);
       assert.equal(evictions[0]?.maxConnections, 4);
-      silent.forEach((s) => s.destroy());
+      for (const s of silent) s.destroy();
     });
 
     it('closes new connections at once while every connection has a request in flight, logging once per burst', async () => {
@@ -147,7 +159,10 @@ describe('listeners', () => {
       const lines = captured.lines().filter((l) => l.msg === 'connection limit reached and every connection busy: refusing new connections');
       assert.equal(lines.length, 1, 'one line for the burst of 20, not one per connection');
       handler.release();
-      assert.deepEqual((await Promise.all(busy)).map((a) => a.status), [200, 200]);
+      assert.deepEqual(
+        (await Promise.all(busy)).map((a) => a.status),
+        [200, 200],
+      );
       // Once the busy requests are answered their connections are idle: a new client is served.
       assert.equal((await get({ port }, '127.0.0.1')).status, 200);
     });
@@ -165,10 +180,7 @@ describe('listeners', () => {
         // stop waiting as soon as it has handled more than the bound. (The client,
         // paused, would only notice the close when it reads: the server's log says it.)
         const closedLine = (): boolean => captured.lines().some((l) => l.msg === 'closed connections that pipelined requests without reading the answers');
-        await Promise.race([
-          eventually(async () => assert.ok(closedLine())),
-          eventually(async () => assert.ok(handler.handled > MAX_PIPELINED * 2), 30_000),
-        ]);
+        await Promise.race([eventually(async () => assert.ok(closedLine())), eventually(async () => assert.ok(handler.handled > MAX_PIPELINED * 2), 30_000)]);
         assert.ok(handler.handled <= MAX_PIPELINED, `handled ${handler.handled} requests`);
         assert.equal(closedLine(), true);
         socket.destroy();
@@ -199,7 +211,11 @@ describe('listeners', () => {
         assert.ok(!answer.body.includes(SECRET));
       }
       assert.equal(handler.handled, 0);
-      assert.equal(captured.lines().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('refused TCP requests for a Host')).length, 1, 'once per burst');
+      assert.equal(
+        captured.lines().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('refused TCP requests for a Host')).length,
+        1,
+        'once per burst',
+      );
     });
 
     it('refuses a TCP request without Host (HTTP/1.0)', async () => {
@@ -215,7 +231,18 @@ describe('listeners', () => {
 
     it('answers loopback names and addresses with or without port, and allowedHosts', async () => {
       const { handler, port } = await bind({ allowedHosts: ['gateway.local'] });
-      const hosts = ['localhost', `localhost:${port}`, 'LOCALHOST.', '127.0.0.1', `127.0.0.1:${port}`, '127.1.2.3:80', '[::1]', `[::1]:${port}`, 'gateway.local', 'Gateway.Local:8080'];
+      const hosts = [
+        'localhost',
+        `localhost:${port}`,
+        'LOCALHOST.',
+        '127.0.0.1',
+        `127.0.0.1:${port}`,
+        '127.1.2.3:80',
+        '[::1]',
+        `[::1]:${port}`,
+        'gateway.local',
+        'Gateway.Local:8080',
+      ];
       for (const host of hosts) {
         assert.equal((await get({ port }, host)).status, 200, host);
       }

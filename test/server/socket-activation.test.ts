@@ -37,7 +37,11 @@ async function activate(sockets: readonly string[], fdnames: readonly string[], 
   // socket file alone would exist a moment earlier, between bind(2) and listen(2),
   // when a connection is refused.
   await eventually(
-    async () => assert.ok(sockets.every((s) => proc.stderr().includes(s)) || proc.child.exitCode !== null, `waiting for systemd-socket-activate to listen (stderr: ${proc.stderr()})`),
+    async () =>
+      assert.ok(
+        sockets.every((s) => proc.stderr().includes(s)) || proc.child.exitCode !== null,
+        `waiting for systemd-socket-activate to listen (stderr: ${proc.stderr()})`,
+      ),
     10_000,
   );
   assert.equal(proc.child.exitCode, null, `systemd-socket-activate exited: ${proc.stderr()}`);
@@ -67,7 +71,10 @@ function freePort(): Promise<number> {
 
 /** The lines xprov itself wrote on stderr (systemd-socket-activate writes its own there). */
 function xprovStderr(proc: XprovProcess): string[] {
-  return proc.stderr().split('\n').filter((l) => l.startsWith('xprov:'));
+  return proc
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('xprov:'));
 }
 
 describe('systemd socket activation (systemd-socket-activate)', () => {
@@ -126,7 +133,9 @@ describe('systemd socket activation (systemd-socket-activate)', () => {
     const viaUnix = await daemonRequest(`unix://${sock}`, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
     assert.equal(viaUnix.status, 200, 'the daemon sends the hex-encoded path as Host over a Unix socket');
     assert.equal((await daemonRequest(`http://127.0.0.1:${port}`, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`)).status, 200);
-    const rebound = await daemonRequest(`http://127.0.0.1:${port}`, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`, { host: `evil.example:${port}` });
+    const rebound = await daemonRequest(`http://127.0.0.1:${port}`, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`, {
+      host: `evil.example:${port}`,
+    });
     assert.equal(rebound.status, 421);
     assert.equal(await proc.stop('SIGTERM'), 0);
   });
@@ -153,7 +162,10 @@ describe('systemd socket activation (systemd-socket-activate)', () => {
     await proc.waitForLog((l) => l.msg === 'xprov serving');
 
     assert.equal(await proc.stop('SIGTERM'), 0);
-    assert.ok(proc.logLines().some((l) => l.msg === 'stopped'), 'no "stopped" log line');
+    assert.ok(
+      proc.logLines().some((l) => l.msg === 'stopped'),
+      'no "stopped" log line',
+    );
     // Unlinking it would break the socket unit: systemd would keep listening on a
     // socket nobody can reach, and iotedged's next start would find no file.
     assert.ok(existsSync(sock), 'xprov removed the socket systemd passed to it');

@@ -20,7 +20,12 @@ describe('systemd socket activation variables', () => {
   });
 
   it('ignores variables meant for another process or malformed', () => {
-    for (const env of [{ LISTEN_PID: '41', LISTEN_FDS: '1' }, { LISTEN_PID: '42', LISTEN_FDS: '0' }, { LISTEN_PID: '42', LISTEN_FDS: 'x' }, { LISTEN_FDS: '1' }]) {
+    for (const env of [
+      { LISTEN_PID: '41', LISTEN_FDS: '1' },
+      { LISTEN_PID: '42', LISTEN_FDS: '0' },
+      { LISTEN_PID: '42', LISTEN_FDS: 'x' },
+      { LISTEN_FDS: '1' },
+    ]) {
       const copy = { ...env };
       assert.deepEqual(takePassedSockets(copy, 42), [], JSON.stringify(env));
       assert.deepEqual(copy, env, 'variables for another process are left alone');

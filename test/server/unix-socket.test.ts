@@ -81,7 +81,10 @@ describe('unix socket paths', () => {
       // What another user would do between bind(2) and chmod(2), were the directory theirs.
       renameSync(socketPath, path.join(dir, 'moved.sock'));
       symlinkSync(precious, socketPath);
-      await assert.rejects(applySocketOwnership(socketPath, bound, 0o660, 1), /api\.sock was replaced after xprov bound it: refusing to change the owner or mode/);
+      await assert.rejects(
+        applySocketOwnership(socketPath, bound, 0o660, 1),
+        /api\.sock was replaced after xprov bound it: refusing to change the owner or mode/,
+      );
       const after = lstatSync(precious);
       assert.equal(after.mode & 0o777, 0o600);
       assert.equal(after.gid, 0);
@@ -115,7 +118,10 @@ describe('unix socket paths', () => {
         mkdirSync(dir, { mode: 0o755 });
         spoil(dir);
         const socketPath = path.join(dir, 'api.sock');
-        const err: unknown = await prepareSocketPath(socketPath).then(() => undefined, (e: unknown) => e);
+        const err: unknown = await prepareSocketPath(socketPath).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof ConfigError, String(err));
         assert.ok(err.message.startsWith(`socket directory ${dir} (another user could replace the socket in it) has owner `), err.message);
         assert.match(err.message, problem);

@@ -26,7 +26,9 @@ describe('openapi-backend shim (the spec for the contract tools)', () => {
   });
 
   it('checks the content type and that the body is JSON', () => {
-    assert.deepEqual(spec.answerProblems('GetDeviceProvisioningInformation', answer(404, 'Not Found', 'text/plain')), ['the content type is "text/plain", not application/json']);
+    assert.deepEqual(spec.answerProblems('GetDeviceProvisioningInformation', answer(404, 'Not Found', 'text/plain')), [
+      'the content type is "text/plain", not application/json',
+    ]);
     assert.deepEqual(spec.answerProblems('GetDeviceProvisioningInformation', answer(404, '', null)), ['the content type is missing, not application/json']);
     assert.deepEqual(spec.answerProblems('GetDeviceProvisioningInformation', answer(404, '{"message":', 'application/json')), ['the body is not JSON']);
   });

@@ -30,7 +30,10 @@ describe('device connection strings', () => {
   it('name missing, repeated and unknown parts, never values', () => {
     assert.equal(problem('HostName=h'), 'the connection string lacks DeviceId, SharedAccessKey');
     assert.equal(problem(`HostName=h;HostName=h;DeviceId=d;SharedAccessKey=${KEY}`), 'the connection string has HostName twice');
-    assert.equal(problem(`HostName=h;DeviceId=d;SharedAccessKey=${KEY};Hub=x`), 'the connection string has an unknown part Hub (expected HostName, DeviceId, SharedAccessKey)');
+    assert.equal(
+      problem(`HostName=h;DeviceId=d;SharedAccessKey=${KEY};Hub=x`),
+      'the connection string has an unknown part Hub (expected HostName, DeviceId, SharedAccessKey)',
+    );
     assert.equal(problem(`HostName=h;DeviceId=d;${KEY}=x`), 'the connection string has an unknown part (expected HostName, DeviceId, SharedAccessKey)');
     // A stray ; before the key makes the key a part's name: it must not be shown, even when it fits a name's characters.
     const lettersAndDigits = 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA';

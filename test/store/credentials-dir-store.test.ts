@@ -146,7 +146,7 @@ describe('credentials-directory store', () => {
     assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /has owner nobody .*served anyway/);
   });
 
-  it("refuses a credential file owned by nobody, or a root-owned link to one", async () => {
+  it('refuses a credential file owned by nobody, or a root-owned link to one', async () => {
     symmetricDir(dir);
     const theirs = path.join(tempDir(), 'hub');
     writeFileSync(theirs, 'evil.azure-devices.net\n', { mode: 0o600 });

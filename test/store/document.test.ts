@@ -33,17 +33,14 @@ describe('store document', () => {
   });
 
   it('names every schema problem by field, without values', () => {
-    assert.deepEqual(
-      problems({ hubName: '', credentials: { authType: 'sas', source: 'payload', kye: 'x' }, status: 'none', extra: 1 }),
-      [
-        'deviceId is required',
-        'extra is not a known field (line 1, column 93)',
-        'hubName must not be empty',
-        'credentials.kye is not a known field (line 1, column 66)',
-        'credentials.authType must be one of: symmetric-key, x509',
-        'status must be one of: assigned, assigning, disabled, failed, unassigned',
-      ],
-    );
+    assert.deepEqual(problems({ hubName: '', credentials: { authType: 'sas', source: 'payload', kye: 'x' }, status: 'none', extra: 1 }), [
+      'deviceId is required',
+      'extra is not a known field (line 1, column 93)',
+      'hubName must not be empty',
+      'credentials.kye is not a known field (line 1, column 66)',
+      'credentials.authType must be one of: symmetric-key, x509',
+      'status must be one of: assigned, assigning, disabled, failed, unassigned',
+    ]);
     assert.deepEqual(problems('[1, 2]'), ['the document must be an object']);
     assert.deepEqual(problems({ ...symmetric, deviceId: 7 }), ['deviceId must be a string']);
   });
@@ -61,7 +58,9 @@ describe('store document', () => {
     assert.deepEqual(problems(`hubName: h\ndeviceId: d\n  ${KEY}\ncredentials: {authType: symmetric-key, source: payload, key: ${KEY}}\n`), [
       'deviceId must not contain spaces, line breaks or control characters (line 2, column 11)',
     ]);
-    assert.deepEqual(problems({ ...symmetric, hubName: 'hub\u0000.azure-devices.net' }), ['hubName must not contain spaces, line breaks or control characters (line 1, column 12)']);
+    assert.deepEqual(problems({ ...symmetric, hubName: 'hub\u0000.azure-devices.net' }), [
+      'hubName must not contain spaces, line breaks or control characters (line 1, column 12)',
+    ]);
   });
 
   it('refuses YAML errors by code and position, never quoting the text', () => {
@@ -73,7 +72,12 @@ describe('store document', () => {
   });
 
   it('refuses alias bombs', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c]',
+    ].join('\n');
     assert.deepEqual(problems(bomb), ['not valid YAML/JSON (aliases expand too far)']);
   });
 
@@ -86,11 +90,30 @@ describe('store document', () => {
     });
 
     const cases: [string, unknown, string[]][] = [
-      ['a file and inline base64 for one field', { ...x509Files, identityCert: x509.credentials.identityCert }, ['credentials.identityCert and credentials.identityCertFile exclude each other: give one']],
-      ['files with hsm references', { authType: 'x509', source: 'hsm', identityCertFile: 'c.pem', identityPrivateKeyFile: 'k.pem' }, ['credentials.identityCertFile is only for authType x509 with source payload', 'credentials.identityPrivateKeyFile is only for authType x509 with source payload']],
-      ['a key file with a symmetric key', { authType: 'symmetric-key', source: 'payload', key: KEY, identityPrivateKeyFile: 'k.pem' }, ['credentials.identityPrivateKeyFile is only for authType x509 with source payload']],
+      [
+        'a file and inline base64 for one field',
+        { ...x509Files, identityCert: x509.credentials.identityCert },
+        ['credentials.identityCert and credentials.identityCertFile exclude each other: give one'],
+      ],
+      [
+        'files with hsm references',
+        { authType: 'x509', source: 'hsm', identityCertFile: 'c.pem', identityPrivateKeyFile: 'k.pem' },
+        [
+          'credentials.identityCertFile is only for authType x509 with source payload',
+          'credentials.identityPrivateKeyFile is only for authType x509 with source payload',
+        ],
+      ],
+      [
+        'a key file with a symmetric key',
+        { authType: 'symmetric-key', source: 'payload', key: KEY, identityPrivateKeyFile: 'k.pem' },
+        ['credentials.identityPrivateKeyFile is only for authType x509 with source payload'],
+      ],
       ['an empty path', { ...x509Files, identityCertFile: '' }, ['credentials.identityCertFile must not be empty']],
-      ['a misspelt file field', { authType: 'x509', source: 'payload', identityCertFiel: 'c.pem' }, ['credentials.identityCertFiel is not a known field (line 1, column 106)']],
+      [
+        'a misspelt file field',
+        { authType: 'x509', source: 'payload', identityCertFiel: 'c.pem' },
+        ['credentials.identityCertFiel is not a known field (line 1, column 106)'],
+      ],
     ];
     for (const [name, credentials, expected] of cases) {
       it(`refuses ${name}`, () => {

@@ -88,14 +88,20 @@ describe('DPS store against a hostile DPS or disk', () => {
       assert.notEqual(m, 'no DPS registration yet: registration in progress');
       return m;
     });
-    assert.equal(message, 'no DPS registration yet: DPS assigned a registration xprov refuses to save or serve: assignedHub must not contain CR, LF, NUL, /, @, ? or #');
+    assert.equal(
+      message,
+      'no DPS registration yet: DPS assigned a registration xprov refuses to save or serve: assignedHub must not contain CR, LF, NUL, /, @, ? or #',
+    );
     assert.equal(existsSync(stateFile()), false, 'nothing saved');
 
     dps.tamperWithState(undefined);
     await first.reprovision();
     assert.equal((await first.getProvisioningInfo()).hubName, 'hub-a.azure-devices.net');
     dps.tamperWithState((s) => ({ ...s, assignedHub: 'hub-b.azure-devices.net\r\nx' }));
-    assert.match(await unavailable(first.reprovision()), /^reprovision: DPS assigned a registration xprov refuses .*; still serving dev-1 on hub-a\.azure-devices\.net$/);
+    assert.match(
+      await unavailable(first.reprovision()),
+      /^reprovision: DPS assigned a registration xprov refuses .*; still serving dev-1 on hub-a\.azure-devices\.net$/,
+    );
     assert.equal((await first.getProvisioningInfo()).hubName, 'hub-a.azure-devices.net');
     assert.match(readFileSync(stateFile(), 'utf8'), /"assignedHub": "hub-a\.azure-devices\.net"/);
   });
@@ -105,7 +111,9 @@ describe('DPS store against a hostile DPS or disk', () => {
     const identity = { endpoint: dps.host, idScope: dps.idScope, registrationId: 'dev-1' };
     const result = { assignedHub: 'hub-a.azure-devices.net\u0000evil', deviceId: 'dev-1', status: 'assigned' };
     const registeredAt = '2026-11-30T00:00:00.000Z';
-    const sha256 = createHash('sha256').update(JSON.stringify([identity, result, registeredAt])).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(JSON.stringify([identity, result, registeredAt]))
+      .digest('hex');
     writeFileSync(stateFile(), JSON.stringify({ format: 1, identity, result, registeredAt, sha256 }));
     const store = await open();
     const warning = logged.lines().find((l) => l.msg === 'DPS state file and its backup are corrupt or invalid; not serving them, registering again');
@@ -163,7 +171,10 @@ describe('DPS store against a hostile DPS or disk', () => {
     const failed = logged.lines().find((l) => String(l.msg).startsWith('cannot save the DPS registration; serving it from memory and retrying the save'));
     assert.ok(failed, JSON.stringify(messages()));
     assert.equal(failed.hubName, 'hub-b.azure-devices.net');
-    assert.match(String(failed.msg), /the next start serves the state file's previous assignment \(dev-1 on hub-a\.azure-devices\.net\) until the daemon asks to reprovision/);
+    assert.match(
+      String(failed.msg),
+      /the next start serves the state file's previous assignment \(dev-1 on hub-a\.azure-devices\.net\) until the daemon asks to reprovision/,
+    );
     assert.ok(!messages().some((m) => /at next start/.test(m)), 'no promise of a retry at next start');
     // The disk recovers: a retry saves it, without another registration.
     const registrations = dps.registrationCount('dev-1');
@@ -187,7 +198,10 @@ describe('DPS store against a hostile DPS or disk', () => {
       return line;
     });
     assert.equal(gaveUp.attempt, SAVE_ATTEMPTS);
-    assert.match(String(gaveUp.msg), /serving it from memory until xprov stops \(one more attempt then\); the next start finds no saved registration and registers again$/);
+    assert.match(
+      String(gaveUp.msg),
+      /serving it from memory until xprov stops \(one more attempt then\); the next start finds no saved registration and registers again$/,
+    );
     await store.close();
     assert.ok(messages().some((m) => m.startsWith('cannot save the DPS registration at stop')));
   });

@@ -32,7 +32,9 @@ function forgedState(endpoint: string, idScope: string): string {
   const identity = { endpoint, idScope, registrationId: 'dev-1' };
   const result = { assignedHub: 'evil.azure-devices.net', deviceId: 'dev-1', status: 'assigned' };
   const registeredAt = new Date().toISOString();
-  const sha256 = createHash('sha256').update(JSON.stringify([identity, result, registeredAt])).digest('hex');
+  const sha256 = createHash('sha256')
+    .update(JSON.stringify([identity, result, registeredAt]))
+    .digest('hex');
   return JSON.stringify({ format: 1, identity, result, registeredAt, sha256 });
 }
 
@@ -125,7 +127,11 @@ describe('DPS store', () => {
     const first = await open(individual);
     await eventually(() => first.getProvisioningInfo());
     await first.close();
-    dps.addIndividualEnrollment({ registrationId: 'dev-2', attestation: { type: 'symmetricKey', primaryKey: DEVICE_KEY }, assignment: { hub: 'hub-b.azure-devices.net', deviceId: 'dev-2' } });
+    dps.addIndividualEnrollment({
+      registrationId: 'dev-2',
+      attestation: { type: 'symmetricKey', primaryKey: DEVICE_KEY },
+      assignment: { hub: 'hub-b.azure-devices.net', deviceId: 'dev-2' },
+    });
     const second = await open({ ...individual, registrationId: 'dev-2' });
     assert.equal((await eventually(() => second.getProvisioningInfo())).deviceId, 'dev-2');
   });
@@ -141,13 +147,21 @@ describe('DPS store', () => {
       const info = await store.getProvisioningInfo();
       assert.equal(info.hubName, 'hub-b.azure-devices.net');
       assert.equal(info.substatus, substatus);
-      assert.deepEqual(JSON.parse(readFileSync(hookOutput, 'utf8')), { old: 'hub-a.azure-devices.net', new: 'hub-b.azure-devices.net', device: 'dev-1', substatus });
+      assert.deepEqual(JSON.parse(readFileSync(hookOutput, 'utf8')), {
+        old: 'hub-a.azure-devices.net',
+        new: 'hub-b.azure-devices.net',
+        device: 'dev-1',
+        substatus,
+      });
     });
   }
 
   it('keeps the hub and runs no hook when DPS confirms the assignment', async () => {
     const hookOutput = path.join(dir, 'hook-ran');
-    const store = await open({ ...individual, reprovisionHooks: [{ argv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(hookOutput)}, '')`] }] });
+    const store = await open({
+      ...individual,
+      reprovisionHooks: [{ argv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(hookOutput)}, '')`] }],
+    });
     await eventually(() => store.getProvisioningInfo());
     await store.reprovision();
     assert.equal((await store.getProvisioningInfo()).hubName, 'hub-a.azure-devices.net');
@@ -189,7 +203,10 @@ describe('DPS store', () => {
     const store = await open(individual, { sleep: async (ms) => void waits.push(ms) });
     assert.equal((await eventually(() => store.getProvisioningInfo())).hubName, 'hub-a.azure-devices.net');
     assert.ok(waits.length >= 2 && waits.slice(0, 2).every((ms) => ms >= 1000), `waited at least Retry-After (1 s) after each 429: ${waits.join(', ')} ms`);
-    assert.deepEqual(dps.requests.filter((r) => r.method === 'PUT').map((r) => r.status), [429, 429, 503, 202]);
+    assert.deepEqual(
+      dps.requests.filter((r) => r.method === 'PUT').map((r) => r.status),
+      [429, 429, 503, 202],
+    );
   });
 
   it('gives up on throttling at the deadline and reports it', async () => {
@@ -265,12 +282,19 @@ describe('DPS store', () => {
     chmodSync(stateDir, 0o777);
     // What another local user can write there: a state for their hub, checksum and all.
     writeFileSync(path.join(stateDir, 'dps-registration.json'), forgedState(dps.host, dps.idScope), { mode: 0o600 });
-    await assert.rejects(open(individual), (err: unknown) => err instanceof ConfigError && err.message.startsWith(`DPS state directory ${stateDir} has owner root and mode 0777`));
+    await assert.rejects(
+      open(individual),
+      (err: unknown) => err instanceof ConfigError && err.message.startsWith(`DPS state directory ${stateDir} has owner root and mode 0777`),
+    );
     assert.equal(dps.registrationCount('dev-1'), 0);
   });
 
   it('derives the group device key as documented and serves only the derived key', async () => {
-    dps.addGroupEnrollment({ enrollmentGroupId: 'vector-group', attestation: { type: 'symmetricKey', primaryKey: VECTOR_GROUP_KEY }, hub: 'hub-g.azure-devices.net' });
+    dps.addGroupEnrollment({
+      enrollmentGroupId: 'vector-group',
+      attestation: { type: 'symmetricKey', primaryKey: VECTOR_GROUP_KEY },
+      hub: 'hub-g.azure-devices.net',
+    });
     const store = await open({ registrationId: VECTOR_REGISTRATION_ID, attestation: { type: 'symmetricKey', enrollment: 'group', key: VECTOR_GROUP_KEY } });
     const info = await eventually(() => store.getProvisioningInfo());
     assert.equal(info.credentials.key, VECTOR_DEVICE_KEY);
@@ -299,7 +323,12 @@ describe('DPS store', () => {
       registrationId: 'x509-dev',
       attestation: { type: 'x509', certFile, keyFile, serveAs: 'hsm', hsm: { identityCert: 'pkcs11:object=c', identityPrivateKey: 'pkcs11:object=k' } },
     });
-    assert.deepEqual((await hsm.getProvisioningInfo()).credentials, { authType: 'x509', source: 'hsm', identityCert: 'pkcs11:object=c', identityPrivateKey: 'pkcs11:object=k' });
+    assert.deepEqual((await hsm.getProvisioningInfo()).credentials, {
+      authType: 'x509',
+      source: 'hsm',
+      identityCert: 'pkcs11:object=c',
+      identityPrivateKey: 'pkcs11:object=k',
+    });
   });
 
   it('checks an X.509 identity like the file stores: a certificate expired since registration is not served', async () => {

@@ -33,7 +33,9 @@ describe('hsm references', () => {
 
   it('refuses a malformed pkcs11: URI and warns about one naming the wrong kind of object', async () => {
     const findings = await x509Hsm('pkcs11:object=a b', 'pkcs11:object=k;type=cert');
-    assert.deepEqual(findings.problems, ['credentials.identityCert is not a well-formed pkcs11: URI: path attribute object has characters that must be percent-encoded, or a bad %-escape']);
+    assert.deepEqual(findings.problems, [
+      'credentials.identityCert is not a well-formed pkcs11: URI: path attribute object has characters that must be percent-encoded, or a bad %-escape',
+    ]);
     assert.deepEqual(findings.warnings, ['credentials.identityPrivateKey names a PKCS#11 object of type cert; expected type=private']);
   });
 
@@ -44,7 +46,9 @@ describe('hsm references', () => {
     const findings = await x509Hsm(cert, path.join(dir, 'missing.key'));
     assert.deepEqual(findings.problems, []);
     assert.deepEqual(findings.notes, [`credentials.identityCert: path ${cert} (exists, a file)`]);
-    assert.deepEqual(findings.warnings, [`credentials.identityPrivateKey: ${dir}/missing.key does not exist here; fine only if the daemon's HSM library finds it elsewhere`]);
+    assert.deepEqual(findings.warnings, [
+      `credentials.identityPrivateKey: ${dir}/missing.key does not exist here; fine only if the daemon's HSM library finds it elsewhere`,
+    ]);
     const opaque = await x509Hsm('device-id-cert', 'device-id-key');
     assert.deepEqual(opaque.problems, []);
     assert.equal(opaque.warnings.length, 2);

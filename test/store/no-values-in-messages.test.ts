@@ -31,7 +31,11 @@ const HEAD = 'hubName: hub.azure-devices.net\ndeviceId: dev1\n';
 
 /** Typos that turn the secret into a key or fold it into a name, and where each is reported. */
 const TYPOS: readonly (readonly [string, string, RegExp])[] = [
-  ['a missing space after the colon', `${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  key:${SECRET}\n`, /^not valid YAML\/JSON \(\w+ at line 6, column 3\)$/],
+  [
+    'a missing space after the colon',
+    `${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  key:${SECRET}\n`,
+    /^not valid YAML\/JSON \(\w+ at line 6, column 3\)$/,
+  ],
   [
     'a missing space in a flow mapping',
     `${HEAD}credentials: {authType: symmetric-key, source: payload, key:${SECRET}}\n`,
@@ -42,7 +46,11 @@ const TYPOS: readonly (readonly [string, string, RegExp])[] = [
     `${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  key:${SECRET}:\n`,
     /^credentials has an unknown field at line 6, column 3 \(its name is not shown, 48 characters: it may hold a value\)$/,
   ],
-  ['the secret as a key of its own', `${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  ${SECRET}: key\n`, /^credentials has an unknown field at line 6, column 3 \(its name is not shown, 44 characters/],
+  [
+    'the secret as a key of its own',
+    `${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  ${SECRET}: key\n`,
+    /^credentials has an unknown field at line 6, column 3 \(its name is not shown, 44 characters/,
+  ],
   [
     'the secret on the line below a name',
     `hubName: hub.azure-devices.net\ndeviceId: dev1\n  ${SECRET}\ncredentials:\n  authType: symmetric-key\n  source: payload\n  key: ${OTHER_KEY}\n`,
@@ -118,7 +126,9 @@ describe('no value from a store reaches a message', () => {
   });
 
   it('still names a misspelt field that looks like one, with its position', async () => {
-    const store = await FileStore.open(writeStore(`${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  kye: ${SECRET}\n`), captureLog().log, { watch: false });
+    const store = await FileStore.open(writeStore(`${HEAD}credentials:\n  authType: symmetric-key\n  source: payload\n  kye: ${SECRET}\n`), captureLog().log, {
+      watch: false,
+    });
     try {
       assert.match(await unavailable(store), /: credentials\.kye is not a known field \(line 6, column 3\)$/);
     } finally {

@@ -11,7 +11,10 @@ const base = { hubName: 'hub.azure-devices.net', deviceId: 'dev1' };
 describe('resolving a store document', () => {
   it('reads PEM files relative to the base directory, and lists them to watch even when missing', async () => {
     const dir = tempDir();
-    const doc: StoreDocument = { ...base, credentials: { authType: 'x509', source: 'payload', identityCertFile: 'c.pem', identityPrivateKeyFile: '/nonexistent/k.pem' } };
+    const doc: StoreDocument = {
+      ...base,
+      credentials: { authType: 'x509', source: 'payload', identityCertFile: 'c.pem', identityPrivateKeyFile: '/nonexistent/k.pem' },
+    };
     const resolved = await resolveStoreDocument(doc, { baseDir: dir, insecurePermissions: false });
     assert.deepEqual(resolved, {
       ok: false,
@@ -31,16 +34,27 @@ describe('resolving a store document', () => {
     assert.ok(now.validity !== undefined && now.validity.notAfter > Date.now());
     const later = await resolveStoreDocument(doc, { baseDir: dir, insecurePermissions: false, now: Date.now() + 101 * 86_400_000 });
     assert.equal(later.ok, false);
-    assert.match(later.ok ? '' : later.problems.join(), new RegExp(`^credentials\\.identityCertFile \\(${dir}/c\\.pem\\): the identity certificate \\(CN=dev1\\) expired on `));
+    assert.match(
+      later.ok ? '' : later.problems.join(),
+      new RegExp(`^credentials\\.identityCertFile \\(${dir}/c\\.pem\\): the identity certificate \\(CN=dev1\\) expired on `),
+    );
   });
 
   it('refuses malformed hsm references and describes good ones', async () => {
-    const hsm = (identityCert: string): StoreDocument => ({ ...base, credentials: { authType: 'x509', source: 'hsm', identityCert, identityPrivateKey: 'pkcs11:object=k;type=private' } });
+    const hsm = (identityCert: string): StoreDocument => ({
+      ...base,
+      credentials: { authType: 'x509', source: 'hsm', identityCert, identityPrivateKey: 'pkcs11:object=k;type=private' },
+    });
     const bad = await resolveStoreDocument(hsm('pkcs11:object=%x'), { baseDir: '/', insecurePermissions: false });
-    assert.deepEqual(bad.ok ? [] : bad.problems, ['credentials.identityCert is not a well-formed pkcs11: URI: path attribute object has characters that must be percent-encoded, or a bad %-escape']);
+    assert.deepEqual(bad.ok ? [] : bad.problems, [
+      'credentials.identityCert is not a well-formed pkcs11: URI: path attribute object has characters that must be percent-encoded, or a bad %-escape',
+    ]);
     const good = await resolveStoreDocument(hsm('pkcs11:object=c;type=cert'), { baseDir: '/', insecurePermissions: false });
     assert.ok(good.ok);
-    assert.deepEqual(good.notes, ['credentials.identityCert: PKCS#11 URI (object=c, type=cert)', 'credentials.identityPrivateKey: PKCS#11 URI (object=k, type=private)']);
+    assert.deepEqual(good.notes, [
+      'credentials.identityCert: PKCS#11 URI (object=c, type=cert)',
+      'credentials.identityPrivateKey: PKCS#11 URI (object=k, type=private)',
+    ]);
     assert.deepEqual(good.info, hsm('pkcs11:object=c;type=cert'));
   });
 });

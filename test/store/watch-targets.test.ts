@@ -45,7 +45,10 @@ describe('watch targets: the directory entries a store depends on', () => {
     const other = tempDir();
     writeFileSync(path.join(other, 'real.yaml'), '');
     symlinkSync(path.join(other, 'real.yaml'), path.join(dir, 'store.yaml'));
-    assert.deepEqual(await targetsOf([path.join(dir, 'store.yaml')]), [dir, other].sort((a, b) => a.localeCompare(b)).map((d) => [d, [d === dir ? 'store.yaml' : 'real.yaml']]));
+    assert.deepEqual(
+      await targetsOf([path.join(dir, 'store.yaml')]),
+      [dir, other].sort((a, b) => a.localeCompare(b)).map((d) => [d, [d === dir ? 'store.yaml' : 'real.yaml']]),
+    );
   });
 
   it('end on a symlink loop instead of following it forever', async () => {

@@ -46,8 +46,17 @@ describe('watching a store', () => {
     const { log, lines } = captureLog();
     const store = await FileStore.open(file, log, { timers });
     stores.push(store);
-    warnings = () => lines().filter((l) => l.level === 40).map((l) => l.problem);
-    return { store, loads: () => lines().filter((l) => l.msg === 'store loaded').map((l) => l.deviceId) };
+    warnings = () =>
+      lines()
+        .filter((l) => l.level === 40)
+        .map((l) => l.problem);
+    return {
+      store,
+      loads: () =>
+        lines()
+          .filter((l) => l.msg === 'store loaded')
+          .map((l) => l.deviceId),
+    };
   }
 
   it('never reloads for writes to other files beside the store, and reloads for the store itself', async () => {
@@ -97,7 +106,7 @@ describe('watching a store', () => {
     await eventually(async () => assert.equal((await store.getProvisioningInfo()).deviceId, 'after'));
   });
 
-  it("reloads a Kubernetes secret volume on its ..data swap, and not for other files in it", async () => {
+  it('reloads a Kubernetes secret volume on its ..data swap, and not for other files in it', async () => {
     const version = (name: string, deviceId: string): void => {
       mkdirSync(path.join(dir, name), { mode: 0o755 });
       const files = { hubName: 'hub.azure-devices.net', deviceId, authType: 'symmetric-key', source: 'payload', key: KEY };
@@ -166,7 +175,10 @@ describe('watching a store', () => {
       const { log, lines } = captureLog();
       const store = await FileStore.open(file, log, { watch: false, timers });
       stores.push(store);
-      const problems = (): unknown[] => lines().filter((l) => l.level === 40).map((l) => l.problem);
+      const problems = (): unknown[] =>
+        lines()
+          .filter((l) => l.level === 40)
+          .map((l) => l.problem);
 
       writeFileSync(file, '{');
       for (let i = 0; i < 5; i++) await store.reload('change');

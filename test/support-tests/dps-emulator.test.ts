@@ -42,14 +42,17 @@ function send(emu: DpsEmulator, method: string, path: string, call: Call = {}): 
   if (call.authorization) headers.authorization = call.authorization;
   const tls = call.cert ? { cert: call.cert.certPem + (call.cert.chainPem ?? ''), key: call.cert.keyPem } : {};
   return new Promise((resolve, reject) => {
-    const req = request({ host, port: Number(port), method, path: path + (call.query ?? API), headers, ca: emu.caCertPem, agent: call.agent ?? false, ...tls }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
-      });
-    });
+    const req = request(
+      { host, port: Number(port), method, path: path + (call.query ?? API), headers, ca: emu.caCertPem, agent: call.agent ?? false, ...tls },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -92,10 +95,14 @@ function assertDpsError(answer: Answer, status: number, errorCode: number): void
   assert.match(String(answer.body.timestampUtc), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
 }
 
-describe('DPS emulator', function () {
+describe('DPS emulator', () => {
   let emu: DpsEmulator;
   const individual = (registrationId: string, hub = 'hub-a.azure-devices.net'): void =>
-    emu.addIndividualEnrollment({ registrationId, attestation: { type: 'symmetricKey', primaryKey: KEY_A, secondaryKey: KEY_B }, assignment: { hub, deviceId: `device-of-${registrationId}` } });
+    emu.addIndividualEnrollment({
+      registrationId,
+      attestation: { type: 'symmetricKey', primaryKey: KEY_A, secondaryKey: KEY_B },
+      assignment: { hub, deviceId: `device-of-${registrationId}` },
+    });
 
   before(async () => {
     emu = await DpsEmulator.start();
@@ -103,7 +110,7 @@ describe('DPS emulator', function () {
   });
   after(() => emu.stop());
 
-  it('accepts a group device signing with the key derived as in the documented test vector; 202, poll 202, 200', async function () {
+  it('accepts a group device signing with the key derived as in the documented test vector; 202, poll 202, 200', async () => {
     const call = { authorization: sas(emu, VECTOR_ID, VECTOR_DEVICE_KEY) };
     const answers = await provision(emu, VECTOR_ID, call);
     assert.deepEqual(
@@ -117,23 +124,34 @@ describe('DPS emulator', function () {
     const { operationId, registrationState } = answers[2]?.body ?? {};
     assert.equal(operationId, answers[0]?.body.operationId);
     assert.deepEqual(Object.keys(registrationState as object).sort(), [
-      'assignedHub', 'createdDateTimeUtc', 'deviceId', 'etag', 'lastUpdatedDateTimeUtc', 'registrationId', 'status', 'substatus', 'symmetricKey',
+      'assignedHub',
+      'createdDateTimeUtc',
+      'deviceId',
+      'etag',
+      'lastUpdatedDateTimeUtc',
+      'registrationId',
+      'status',
+      'substatus',
+      'symmetricKey',
     ]);
-    assert.deepEqual({ ...(registrationState as object), createdDateTimeUtc: 0, lastUpdatedDateTimeUtc: 0, etag: 0 }, {
-      registrationId: VECTOR_ID,
-      assignedHub: 'hub-g.azure-devices.net',
-      deviceId: VECTOR_ID,
-      status: 'assigned',
-      substatus: 'initialAssignment',
-      symmetricKey: { enrollmentGroupId: 'vector-group' },
-      createdDateTimeUtc: 0,
-      lastUpdatedDateTimeUtc: 0,
-      etag: 0,
-    });
+    assert.deepEqual(
+      { ...(registrationState as object), createdDateTimeUtc: 0, lastUpdatedDateTimeUtc: 0, etag: 0 },
+      {
+        registrationId: VECTOR_ID,
+        assignedHub: 'hub-g.azure-devices.net',
+        deviceId: VECTOR_ID,
+        status: 'assigned',
+        substatus: 'initialAssignment',
+        symmetricKey: { enrollmentGroupId: 'vector-group' },
+        createdDateTimeUtc: 0,
+        lastUpdatedDateTimeUtc: 0,
+        etag: 0,
+      },
+    );
     assert.equal(emu.registrationCount(VECTOR_ID), 1);
   });
 
-  it('refuses a wrong key and an expired token with 401 and the DPS error body', async function () {
+  it('refuses a wrong key and an expired token with 401 and the DPS error body', async () => {
     individual('dev-wrong-key');
     assertDpsError(await send(emu, 'PUT', registerPath(emu, 'dev-wrong-key'), { authorization: sas(emu, 'dev-wrong-key', GROUP_KEY) }), 401, 401002);
     const expired = sas(emu, 'dev-wrong-key', KEY_A, { expiry: Math.floor(Date.now() / 1000) - 1 });
@@ -144,11 +162,16 @@ describe('DPS emulator', function () {
     assert.equal(emu.registrationCount('dev-wrong-key'), 0);
     assert.deepEqual(
       emu.requests.slice(-4).map((r) => r.rejection),
-      ['the signature does not match the enrollment key', 'the token has expired (or se is not Unix seconds)', 'the token is for another resource', 'no Authorization header and no client certificate'],
+      [
+        'the signature does not match the enrollment key',
+        'the token has expired (or se is not Unix seconds)',
+        'the token is for another resource',
+        'no Authorization header and no client certificate',
+      ],
     );
   });
 
-  it('accepts sr URL-encoded and unencoded, fields in any order, primary or secondary key', async function () {
+  it('accepts sr URL-encoded and unencoded, fields in any order, primary or secondary key', async () => {
     individual('dev-sr-forms');
     const tokens = [
       sas(emu, 'dev-sr-forms', KEY_A, { encoded: true }),
@@ -169,12 +192,16 @@ describe('DPS emulator', function () {
     assert.equal(emu.registrationCount('dev-sr-forms'), 3);
   });
 
-  describe('X.509', function () {
+  describe('X.509', () => {
     const root = makeCertificateAuthority('emulator test root');
     const intermediate = makeCertificateAuthority('emulator test intermediate', root);
 
-    it('accepts a certificate with CN = registration id chaining to the enrollment CA, refuses another CN', async function () {
-      emu.addIndividualEnrollment({ registrationId: 'dev-x509', attestation: { type: 'x509', caCertPem: root.certPem }, assignment: { hub: 'hub-x', deviceId: 'dev-x509' } });
+    it('accepts a certificate with CN = registration id chaining to the enrollment CA, refuses another CN', async () => {
+      emu.addIndividualEnrollment({
+        registrationId: 'dev-x509',
+        attestation: { type: 'x509', caCertPem: root.certPem },
+        assignment: { hub: 'hub-x', deviceId: 'dev-x509' },
+      });
       const state = await registrationState(emu, 'dev-x509', { cert: makeDeviceCertificate('dev-x509', root) });
       assert.equal(state.assignedHub, 'hub-x');
       assert.match(String((state.x509 as { certificateInfo: { subjectName: string } }).certificateInfo.subjectName), /CN=dev-x509/);
@@ -184,14 +211,18 @@ describe('DPS emulator', function () {
       assert.equal(emu.registrationCount('dev-x509'), 1);
     });
 
-    it('accepts an individual enrollment holding the (self-signed) device certificate itself', async function () {
+    it('accepts an individual enrollment holding the (self-signed) device certificate itself', async () => {
       const device = makeDeviceCertificate('dev-thumbprint');
-      emu.addIndividualEnrollment({ registrationId: 'dev-thumbprint', attestation: { type: 'x509', caCertPem: device.certPem }, assignment: { hub: 'hub-t', deviceId: 'dev-thumbprint' } });
+      emu.addIndividualEnrollment({
+        registrationId: 'dev-thumbprint',
+        attestation: { type: 'x509', caCertPem: device.certPem },
+        assignment: { hub: 'hub-t', deviceId: 'dev-thumbprint' },
+      });
       assert.equal((await registrationState(emu, 'dev-thumbprint', { cert: device })).assignedHub, 'hub-t');
       assertDpsError(await send(emu, 'PUT', registerPath(emu, 'dev-thumbprint'), { cert: makeDeviceCertificate('dev-thumbprint') }), 401, 401002);
     });
 
-    it('accepts a group device that sends its intermediate, refuses it without', async function () {
+    it('accepts a group device that sends its intermediate, refuses it without', async () => {
       emu.addGroupEnrollment({ enrollmentGroupId: 'x509-group', attestation: { type: 'x509', caCertPem: root.certPem }, hub: 'hub-xg' });
       const device = makeDeviceCertificate('dev-x509-group', intermediate);
       assert.equal(device.chainPem, intermediate.certPem);
@@ -201,7 +232,7 @@ describe('DPS emulator', function () {
       assertDpsError(await send(emu, 'PUT', registerPath(emu, 'dev-x509-group'), { cert: leafOnly }), 401, 401002);
     });
 
-    it('sees the chain on every connection of an agent (TLS session resumption would drop it)', async function () {
+    it('sees the chain on every connection of an agent (TLS session resumption would drop it)', async () => {
       const device = makeDeviceCertificate('dev-x509-agent', intermediate);
       const agent = new Agent({ keepAlive: false });
       for (let i = 0; i < 3; i++) {
@@ -211,7 +242,7 @@ describe('DPS emulator', function () {
     });
   });
 
-  it('fails the next requests as told, with Retry-After, then serves again', async function () {
+  it('fails the next requests as told, with Retry-After, then serves again', async () => {
     individual('dev-throttled');
     const call = { authorization: sas(emu, 'dev-throttled', KEY_A) };
     emu.failNext(1, { status: 429, retryAfterSeconds: 7 });
@@ -230,7 +261,7 @@ describe('DPS emulator', function () {
     assert.equal(emu.registrationCount('dev-throttled'), 1);
   });
 
-  it('keeps the hub on re-registration, moves it with the substatus after moveRegistration', async function () {
+  it('keeps the hub on re-registration, moves it with the substatus after moveRegistration', async () => {
     individual('dev-moving');
     const call = { authorization: sas(emu, 'dev-moving', KEY_A) };
     const hubAndSubstatus = async (): Promise<unknown[]> => {
@@ -246,18 +277,22 @@ describe('DPS emulator', function () {
     assert.deepEqual([lookup.status, lookup.body.assignedHub], [200, 'hub-b.azure-devices.net']);
   });
 
-  it('answers a disabled enrollment with status disabled and an error in registrationState', async function () {
+  it('answers a disabled enrollment with status disabled and an error in registrationState', async () => {
     individual('dev-disabled');
     emu.setEnrollmentStatus('dev-disabled', 'disabled');
     const state = await registrationState(emu, 'dev-disabled', { authorization: sas(emu, 'dev-disabled', KEY_A) });
     assert.deepEqual([state.status, state.assignedHub, typeof state.errorCode, typeof state.errorMessage], ['disabled', undefined, 'number', 'string']);
   });
 
-  it('answers 404 for an unknown registration, 400 for a bad api-version or body', async function () {
+  it('answers 404 for an unknown registration, 400 for a bad api-version or body', async () => {
     // A DPS with individual enrollments only: no enrollment could cover an unknown id.
     const fresh = await DpsEmulator.start();
     try {
-      fresh.addIndividualEnrollment({ registrationId: 'dev-known', attestation: { type: 'symmetricKey', primaryKey: KEY_A }, assignment: { hub: 'h', deviceId: 'd' } });
+      fresh.addIndividualEnrollment({
+        registrationId: 'dev-known',
+        attestation: { type: 'symmetricKey', primaryKey: KEY_A },
+        assignment: { hub: 'h', deviceId: 'd' },
+      });
       assertDpsError(await send(fresh, 'PUT', registerPath(fresh, 'dev-unknown'), { authorization: sas(fresh, 'dev-unknown', KEY_A) }), 404, 404201);
       assertDpsError(await send(fresh, 'PUT', registerPath(fresh, 'dev-unknown'), { cert: makeDeviceCertificate('dev-unknown') }), 404, 404201);
     } finally {
@@ -270,7 +305,7 @@ describe('DPS emulator', function () {
     assert.equal(emu.registrationCount('dev-bad-request'), 0);
   });
 
-  it('refuses connections while down and serves again on the same port', async function () {
+  it('refuses connections while down and serves again on the same port', async () => {
     individual('dev-outage');
     const call = { authorization: sas(emu, 'dev-outage', KEY_A) };
     const host = emu.host;
@@ -281,7 +316,7 @@ describe('DPS emulator', function () {
     assert.equal((await send(emu, 'PUT', registerPath(emu, 'dev-outage'), call)).status, 202);
   });
 
-  it('answers the PUT with the final 200 at once when told to', async function () {
+  it('answers the PUT with the final 200 at once when told to', async () => {
     const immediate = await DpsEmulator.start({ assignImmediately: true, retryAfterSeconds: 0 });
     try {
       immediate.addGroupEnrollment({ enrollmentGroupId: 'g', attestation: { type: 'symmetricKey', primaryKey: GROUP_KEY }, hub: 'hub-i' });
@@ -295,7 +330,7 @@ describe('DPS emulator', function () {
     }
   });
 
-  it('records requests without keys or signatures', function () {
+  it('records requests without keys or signatures', () => {
     const log = JSON.stringify(emu.requests);
     for (const secret of [KEY_A, KEY_B, GROUP_KEY, VECTOR_DEVICE_KEY, 'sig=', 'SharedAccessSignature']) {
       assert.equal(log.includes(secret), false);

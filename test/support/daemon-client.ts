@@ -23,13 +23,17 @@ export interface RawResponse {
 export const API_VERSION_QUERY = '?api-version=2019-04-10';
 
 /** Sends one request the way the daemon does. `path` includes the query. */
-export function daemonRequest(endpoint: Endpoint, method: string, path: string, extraHeaders: Record<string, string> = {}, body?: Buffer): Promise<RawResponse> {
+export function daemonRequest(
+  endpoint: Endpoint,
+  method: string,
+  path: string,
+  extraHeaders: Record<string, string> = {},
+  body?: Buffer,
+): Promise<RawResponse> {
   const url = new URL(endpoint);
   const headers: Record<string, string> = { 'user-agent': '1.1.15 (xprov-test)', ...extraHeaders };
   const target =
-    url.protocol === 'unix:'
-      ? { socketPath: url.pathname, host: undefined }
-      : { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
+    url.protocol === 'unix:' ? { socketPath: url.pathname, host: undefined } : { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
   // An explicit host header wins (tests of the Host check); else the daemon's own.
   headers.host = extraHeaders.host ?? (url.protocol === 'unix:' ? `${Buffer.from(url.pathname).toString('hex')}:0` : url.host);
   if (body) {

@@ -227,7 +227,16 @@ export class DpsEmulator {
       answerError(ctx, error);
     }
     const sas = credential.kind === 'sas' && typeof credential.token !== 'string' ? { sasResourceEncoded: credential.token.resourceEncoded } : {};
-    this.recorded.push({ method: ctx.method, path: ctx.path, apiVersion, auth: credential.kind, ...sas, at, status: ctx.status, ...(rejection ? { rejection } : {}) });
+    this.recorded.push({
+      method: ctx.method,
+      path: ctx.path,
+      apiVersion,
+      auth: credential.kind,
+      ...sas,
+      at,
+      status: ctx.status,
+      ...(rejection ? { rejection } : {}),
+    });
   }
 
   private async dispatch(ctx: Context, credential: Credential, apiVersion: string | null): Promise<void> {

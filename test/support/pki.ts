@@ -44,7 +44,12 @@ type Profile = 'ca' | 'client' | 'server';
 const EXTENSIONS: Readonly<Record<Profile, readonly string[]>> = {
   ca: ['basicConstraints = critical,CA:true', 'keyUsage = critical,keyCertSign,cRLSign'],
   client: ['basicConstraints = critical,CA:false', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = clientAuth'],
-  server: ['basicConstraints = critical,CA:false', 'keyUsage = critical,digitalSignature', 'extendedKeyUsage = serverAuth', 'subjectAltName = IP:127.0.0.1,DNS:localhost'],
+  server: [
+    'basicConstraints = critical,CA:false',
+    'keyUsage = critical,digitalSignature',
+    'extendedKeyUsage = serverAuth',
+    'subjectAltName = IP:127.0.0.1,DNS:localhost',
+  ],
 };
 
 /** The configuration of one issue: `req` (no system defaults) and a one-shot `ca`. */
@@ -74,7 +79,10 @@ function config(profile: Profile, issued: boolean): string {
 
 /** `openssl ca`'s date form: YYYYMMDDHHMMSSZ. */
 function opensslDate(days: number): string {
-  return new Date(Date.now() + days * DAY_MS).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(Date.now() + days * DAY_MS)
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Escapes a value for openssl's `-subj /CN=value` syntax. */
@@ -94,7 +102,23 @@ function issue(options: CertOptions, profile: Profile, issuer: TestIdentity | un
   const run = (args: readonly string[]): void => {
     execFileSync(OPENSSL, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   };
-  run(['req', '-new', '-config', 'openssl.cnf', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'req.pem', '-subj', `/CN=${subjectValue(options.cn)}`]);
+  run([
+    'req',
+    '-new',
+    '-config',
+    'openssl.cnf',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'key.pem',
+    '-out',
+    'req.pem',
+    '-subj',
+    `/CN=${subjectValue(options.cn)}`,
+  ]);
   let signer = ['-selfsign', '-keyfile', 'key.pem'];
   if (issuer !== undefined) {
     writeFileSync(file('issuer.pem'), issuer.certPem);
@@ -102,9 +126,23 @@ function issue(options: CertOptions, profile: Profile, issuer: TestIdentity | un
     signer = ['-cert', 'issuer.pem', '-keyfile', 'issuer.key'];
   }
   run([
-    'ca', '-batch', '-config', 'openssl.cnf', '-notext', '-rand_serial', '-in', 'req.pem', '-out', 'cert.pem',
-    '-startdate', opensslDate(options.fromDays ?? -1), '-enddate', opensslDate(options.toDays ?? 365),
-    '-extensions', 'ext', ...signer,
+    'ca',
+    '-batch',
+    '-config',
+    'openssl.cnf',
+    '-notext',
+    '-rand_serial',
+    '-in',
+    'req.pem',
+    '-out',
+    'cert.pem',
+    '-startdate',
+    opensslDate(options.fromDays ?? -1),
+    '-enddate',
+    opensslDate(options.toDays ?? 365),
+    '-extensions',
+    'ext',
+    ...signer,
   ]);
   const keyPem = readFileSync(file('key.pem'), 'utf8');
   registerSecret(keyPem);

@@ -73,7 +73,11 @@ function identity(input: CredentialsInput, inputs: Inputs): Identity | Promise<I
 }
 
 /** The store document: the identity `input` describes, with the status and substatus to report if given. */
-export async function storeDocument(input: CredentialsInput, status: { readonly status?: string; readonly substatus?: string }, inputs: Inputs): Promise<StoreDocument> {
+export async function storeDocument(
+  input: CredentialsInput,
+  status: { readonly status?: string; readonly substatus?: string },
+  inputs: Inputs,
+): Promise<StoreDocument> {
   const { hubName, deviceId, credentials } = await identity(input, inputs);
   return {
     hubName,

@@ -34,14 +34,30 @@ export class Enrollments {
     if (this.#individuals.has(e.registrationId)) throw new Error(`${e.registrationId} is already enrolled`);
     registerKeys(e.attestation);
     const { hub, deviceId, substatus, payload } = e.assignment;
-    this.#individuals.set(e.registrationId, { kind: 'individual', id: e.registrationId, attestation: e.attestation, hub, deviceId, substatus, payload, enabled: true });
+    this.#individuals.set(e.registrationId, {
+      kind: 'individual',
+      id: e.registrationId,
+      attestation: e.attestation,
+      hub,
+      deviceId,
+      substatus,
+      payload,
+      enabled: true,
+    });
   }
 
   /** Enrolls a group (device id = registration id). */
   addGroup(e: { enrollmentGroupId: string; attestation: Attestation; hub: string; payload?: unknown }): void {
     if (this.#groups.has(e.enrollmentGroupId)) throw new Error(`group ${e.enrollmentGroupId} already exists`);
     registerKeys(e.attestation);
-    this.#groups.set(e.enrollmentGroupId, { kind: 'group', id: e.enrollmentGroupId, attestation: e.attestation, hub: e.hub, payload: e.payload, enabled: true });
+    this.#groups.set(e.enrollmentGroupId, {
+      kind: 'group',
+      id: e.enrollmentGroupId,
+      attestation: e.attestation,
+      hub: e.hub,
+      payload: e.payload,
+      enabled: true,
+    });
   }
 
   /** Enables or disables an individual enrollment (by registration id) or a group (by id). */

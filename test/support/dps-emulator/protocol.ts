@@ -3,7 +3,7 @@
  * api-versions, request bodies, credentials as sent, error answers and the parts of
  * registrationState that depend on the attestation.
  */
-import { X509Certificate, randomUUID } from 'node:crypto';
+import { type X509Certificate, randomUUID } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
