@@ -7,6 +7,7 @@ import { EndpointSyntaxError } from '../client/endpoint.js';
 import { ExternalProvisioningClient } from '../client/client.js';
 import { TransportError } from '../client/transport.js';
 import { UsageError, parseOrUsage } from './usage-error.js';
+import type { CliIo } from './io.js';
 
 // Also used by the store commands; it lives in usage-error.ts.
 export { parseOrUsage };
@@ -49,14 +50,14 @@ export function endpointClient(command: string, positionals: readonly string[], 
 
 /**
  * Runs `talk`; when the endpoint gives no answer (TransportError), prints why on one
- * line and resolves with exit code 1.
+ * line of `io`'s stderr and resolves with exit code 1.
  */
-export async function exitOnTransportError(talk: () => Promise<number>): Promise<number> {
+export async function exitOnTransportError(io: CliIo, talk: () => Promise<number>): Promise<number> {
   try {
     return await talk();
   } catch (err) {
     if (err instanceof TransportError) {
-      process.stderr.write(`xprov: ${err.message}\n`);
+      io.stderr.write(`xprov: ${err.message}\n`);
       return 1;
     }
     throw err;

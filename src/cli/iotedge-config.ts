@@ -7,6 +7,7 @@ import { ConfigError } from '../config/config-error.js';
 import { daemonEndpoint, provisioningBlock } from '../config/iotedge-provisioning.js';
 import { serveConfigFromArgs } from './serve.js';
 import { UsageError } from './usage-error.js';
+import type { CliIo } from './io.js';
 
 const USAGE = `usage: xprov iotedge-config [--config FILE] [--listen URL]... [--socket-path PATH]
 
@@ -40,19 +41,19 @@ function splitSocketPath(argv: readonly string[]): { socketPath: string | undefi
 }
 
 /** Prints the block; resolves with the exit code. */
-export function iotedgeConfigCommand(argv: readonly string[]): Promise<number> {
+export function iotedgeConfigCommand(argv: readonly string[], io: CliIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return Promise.resolve(0);
   }
   const { socketPath, serveArgs } = splitSocketPath(argv);
-  const config = serveConfigFromArgs(serveArgs);
+  const config = serveConfigFromArgs(serveArgs, io);
   let endpoint: string;
   try {
     endpoint = daemonEndpoint(config.listen, socketPath);
   } catch (err) {
     throw err instanceof ConfigError ? new UsageError(err.message) : err;
   }
-  process.stdout.write(provisioningBlock(endpoint));
+  io.stdout.write(provisioningBlock(endpoint));
   return Promise.resolve(0);
 }

@@ -27,6 +27,7 @@ import { MAX_STORE_BYTES, readStoreFile } from '../store/read-store-file.js';
 import { loadSource } from '../store/store-source.js';
 import { TARGET_OPTIONS, TARGET_USAGE, storeTarget } from './store-target.js';
 import { UsageError, parseOrUsage } from './usage-error.js';
+import type { CliIo } from './io.js';
 
 /** Usage of `xprov store set`. */
 export const SET_USAGE = `usage: xprov store set [--store FILE | --config FILE] CREDENTIALS [--status S] [--substatus S] [--no-backup]
@@ -85,9 +86,11 @@ class RefusedError extends Error {
   }
 }
 
-/** Reads the inputs named on the command line: files, or `-` for stdin (once). */
+/** Reads the inputs named on the command line: files, or `-` for `io`'s stdin (once). */
 class Inputs {
   #stdinTakenBy: string | undefined;
+
+  constructor(private readonly io: CliIo) {}
 
   async read(option: string, file: string): Promise<string> {
     if (file !== '-') {
@@ -101,17 +104,18 @@ class Inputs {
       throw new UsageError(`--${option} and --${this.#stdinTakenBy} cannot both read stdin`);
     }
     this.#stdinTakenBy = option;
-    if (process.stdin.isTTY) {
-      process.stderr.write(`xprov: reading --${option} from the terminal; end with Ctrl-D\n`);
+    if (this.io.stdin.isTTY === true) {
+      this.io.stderr.write(`xprov: reading --${option} from the terminal; end with Ctrl-D\n`);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of process.stdin) {
-      size += (chunk as Buffer).length;
+    for await (const read of this.io.stdin) {
+      const chunk = typeof read === 'string' ? Buffer.from(read) : read;
+      size += chunk.length;
       if (size > MAX_STORE_BYTES) {
         throw new UsageError(`--${option} -: stdin holds more than ${MAX_STORE_BYTES} bytes`);
       }
-      chunks.push(chunk as Buffer);
+      chunks.push(chunk);
     }
     return Buffer.concat(chunks).toString('utf8');
   }
@@ -204,24 +208,24 @@ async function documentFrom(values: SetValues, inputs: Inputs): Promise<Record<s
 }
 
 /** Waits forever (until killed): see the test seam in the module comment. */
-async function pauseForTests(file: string): Promise<void> {
-  process.stderr.write(`xprov: XPROV_TEST_PAUSE_BEFORE_REPLACE: paused before replacing ${file}\n`);
+async function pauseForTests(file: string, io: CliIo): Promise<void> {
+  io.stderr.write(`xprov: XPROV_TEST_PAUSE_BEFORE_REPLACE: paused before replacing ${file}\n`);
   await new Promise<never>(() => {
     setInterval(() => undefined, 60_000);
   });
 }
 
 /** Runs `xprov store set`; resolves with the exit code. */
-export async function storeSet(argv: readonly string[]): Promise<number> {
+export async function storeSet(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseOrUsage(() => parseArgs({ args: [...argv], options: SET_OPTIONS, strict: true, allowPositionals: false }));
-  const target = storeTarget(values);
+  const target = storeTarget(values, io);
   if (target.location.kind !== 'file') {
     throw new UsageError(`store set writes store files; a ${target.location.kind}: store is written with its own tools`);
   }
   const file = target.location.path;
-  const doc = await documentFrom(values, new Inputs());
+  const doc = await documentFrom(values, new Inputs(io));
   if (values.key !== undefined || values['connection-string'] !== undefined) {
-    process.stderr.write('xprov: warning: a secret on the command line is visible to every user (ps) and in shell history; prefer a file or stdin (-)\n');
+    io.stderr.write('xprov: warning: a secret on the command line is visible to every user (ps) and in shell history; prefer a file or stdin (-)\n');
   }
   const text = `# xprov store file, written by \`xprov store set\` (see \`xprov store show\`).\n${YAML.stringify(doc)}`;
   const previous = await stat(file).catch((err: unknown) => {
@@ -242,29 +246,29 @@ export async function storeSet(argv: readonly string[]): Promise<number> {
           throw new RefusedError(outcome.problems);
         }
         warnings = outcome.warnings;
-        if (process.env.XPROV_TEST_PAUSE_BEFORE_REPLACE === '1') {
-          await pauseForTests(file);
+        if (io.env.XPROV_TEST_PAUSE_BEFORE_REPLACE === '1') {
+          await pauseForTests(file, io);
         }
       },
     });
     for (const leftover of result.removedLeftovers ?? []) {
-      process.stderr.write(`xprov: removed ${leftover}, a temporary file left by a store set that was killed\n`);
+      io.stderr.write(`xprov: removed ${leftover}, a temporary file left by a store set that was killed\n`);
     }
     for (const warning of warnings) {
-      process.stderr.write(`xprov: warning: ${warning}\n`);
+      io.stderr.write(`xprov: warning: ${warning}\n`);
     }
-    process.stdout.write(`wrote ${result.file}${result.backup === undefined ? '' : ` (the previous content is in ${result.backup})`}\n`);
+    io.stdout.write(`wrote ${result.file}${result.backup === undefined ? '' : ` (the previous content is in ${result.backup})`}\n`);
     return 0;
   } catch (err) {
     if (err instanceof RefusedError) {
-      process.stderr.write(`xprov: store set: refused, nothing was written:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
+      io.stderr.write(`xprov: store set: refused, nothing was written:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
       return 1;
     }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === undefined) {
       throw err;
     }
-    process.stderr.write(`xprov: store set: cannot write ${file} (${code}); nothing was replaced\n`);
+    io.stderr.write(`xprov: store set: cannot write ${file} (${code}); nothing was replaced\n`);
     return 1;
   }
 }
