@@ -39,7 +39,13 @@ export async function dpsCommand(argv: readonly string[], io: CliIo): Promise<nu
   try {
     ({ values } = parseArgs({
       args: [...rest],
-      options: { force: { type: 'boolean' }, store: { type: 'string' }, config: { type: 'string' }, 'log-level': { type: 'string' }, 'insecure-permissions': { type: 'boolean' } },
+      options: {
+        force: { type: 'boolean' },
+        store: { type: 'string' },
+        config: { type: 'string' },
+        'log-level': { type: 'string' },
+        'insecure-permissions': { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -54,7 +60,12 @@ export async function dpsCommand(argv: readonly string[], io: CliIo): Promise<nu
   let store;
   let insecurePermissions;
   try {
-    ({ store, insecurePermissions } = parseServeConfig(configArgs, { cwd: io.cwd, env: io.env, socketActivated: false, warn: (m) => io.stderr.write(`xprov: warning: ${m}\n`) }));
+    ({ store, insecurePermissions } = parseServeConfig(configArgs, {
+      cwd: io.cwd,
+      env: io.env,
+      socketActivated: false,
+      warn: (m) => io.stderr.write(`xprov: warning: ${m}\n`),
+    }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -160,7 +160,10 @@ async function documentFrom(values: SetValues, inputs: Inputs): Promise<Record<s
   if (values['by-path'] === true && values.cert === undefined) {
     throw new UsageError('--by-path goes with --cert and --private-key');
   }
-  const status = { ...(values.status === undefined ? {} : { status: values.status }), ...(values.substatus === undefined ? {} : { substatus: values.substatus }) };
+  const status = {
+    ...(values.status === undefined ? {} : { status: values.status }),
+    ...(values.substatus === undefined ? {} : { substatus: values.substatus }),
+  };
   switch (kinds[0]) {
     case 'a connection string': {
       pair(values, 'connection-string', 'connection-string-file', true);

@@ -53,6 +53,8 @@ export async function storeShow(argv: readonly string[], io: CliIo): Promise<num
     return 1;
   }
   const verdict = reportLines(source.label, await loadSource(source));
-  io.stdout.write(`# store ${source.label}, secrets masked\n${YAML.stringify(maskJson(hideUnknown(read.value, FIELDS)))}${verdict.map((l) => `# ${l}\n`).join('')}`);
+  io.stdout.write(
+    `# store ${source.label}, secrets masked\n${YAML.stringify(maskJson(hideUnknown(read.value, FIELDS)))}${verdict.map((l) => `# ${l}\n`).join('')}`,
+  );
   return 0;
 }

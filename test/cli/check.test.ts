@@ -42,8 +42,11 @@ function failures(report: JsonReport): [string, string[]][] {
 }
 
 /** What a well-behaved endpoint answers; `override` replaces single answers to break it. */
-function endpointHandler(override: Partial<Record<'get' | 'noVersion' | 'unknownPath' | 'wrongMethod' | 'reprovisionPost' | 'reprovisionGet', FakeHandler>> = {}): FakeHandler {
-  const answer = (name: keyof typeof override, fallback: FakeHandler, req: IncomingMessage, res: ServerResponse): void => (override[name] ?? fallback)(req, res);
+function endpointHandler(
+  override: Partial<Record<'get' | 'noVersion' | 'unknownPath' | 'wrongMethod' | 'reprovisionPost' | 'reprovisionGet', FakeHandler>> = {},
+): FakeHandler {
+  const answer = (name: keyof typeof override, fallback: FakeHandler, req: IncomingMessage, res: ServerResponse): void =>
+    (override[name] ?? fallback)(req, res);
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const versioned = url.searchParams.get('api-version') === '2019-04-10';
@@ -143,7 +146,10 @@ describe('xprov check', () => {
         failed: [
           [
             'reprovision.get',
-            ['answered 405: method GET is not allowed', 'IoT Edge daemons (1.0.x-1.1) send GET /device/reprovision: dynamic reprovisioning fails against this endpoint'],
+            [
+              'answered 405: method GET is not allowed',
+              'IoT Edge daemons (1.0.x-1.1) send GET /device/reprovision: dynamic reprovisioning fails against this endpoint',
+            ],
           ],
         ],
       },
@@ -196,7 +202,10 @@ describe('xprov check', () => {
     const fake = await serveFake(endpointHandler({ get: (_q, r) => json(r, 503, { message: `store refused key=${KEY}` }) }));
     const { code, stdout } = await check([fake.endpoint]);
     assert.equal(code, 1);
-    assert.ok(stdout.includes('FAIL  get.status           GET /device/provisioninginformation answers 2xx\n      - answered 503: store refused key=[redacted]\n'), stdout);
+    assert.ok(
+      stdout.includes('FAIL  get.status           GET /device/provisioninginformation answers 2xx\n      - answered 503: store refused key=[redacted]\n'),
+      stdout,
+    );
     assert.equal(stdout.includes(KEY), false);
   });
 
@@ -229,10 +238,16 @@ describe('xprov check', () => {
   describe('refuses bad usage with exit code 2', () => {
     const cases: [string[], string][] = [
       [[], 'xprov: check takes exactly one ENDPOINT (unix:///path.sock or http://host:port); see xprov check --help\n'],
-      [['http://localhost:1', 'http://localhost:2'], 'xprov: check takes exactly one ENDPOINT (unix:///path.sock or http://host:port); see xprov check --help\n'],
+      [
+        ['http://localhost:1', 'http://localhost:2'],
+        'xprov: check takes exactly one ENDPOINT (unix:///path.sock or http://host:port); see xprov check --help\n',
+      ],
       [['localhost:9999'], 'xprov: endpoint "localhost:9999" has unsupported scheme localhost: (expected unix:///path/to.sock or http://host:port)\n'],
       [['http://localhost:1', '--timeout-ms', '0'], 'xprov: --timeout-ms must be a positive whole number of milliseconds\n'],
-      [['http://localhost:1', '--verbose'], "xprov: Unknown option '--verbose'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--verbose\"\n"],
+      [
+        ['http://localhost:1', '--verbose'],
+        "xprov: Unknown option '--verbose'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--verbose\"\n",
+      ],
     ];
     for (const [args, stderr] of cases) {
       it(args.join(' ') || '(no endpoint)', async () => {

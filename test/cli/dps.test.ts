@@ -78,7 +78,10 @@ describe('xprov with the DPS store (end to end)', () => {
     const failed = await daemonRequest(endpoint, 'GET', `/device/reprovision${API_VERSION_QUERY}`);
     assert.equal(failed.status, 503);
     assertConformsToSpec('ReprovisionDeviceByGet', failed);
-    assert.match(JSON.parse(failed.body.toString()).message as string, /^reprovision: DPS unavailable: .*; still serving gateway-7 on hub-b\.azure-devices\.net$/);
+    assert.match(
+      JSON.parse(failed.body.toString()).message as string,
+      /^reprovision: DPS unavailable: .*; still serving gateway-7 on hub-b\.azure-devices\.net$/,
+    );
     assert.equal((await provisionLikeDaemon(endpoint)).hubName, 'hub-b.azure-devices.net');
     assert.equal(await xprov.stop(), 0);
     assert.ok(xprov.logLines().some((l) => l.msg === 'DPS registration failed'));
@@ -106,7 +109,11 @@ describe('xprov with the DPS store (end to end)', () => {
     dps.failNext(1, { status: 401 });
     const refused = await runCommand(['dps', 'register', '--store', `dps:${settings}`]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^xprov: DPS registration failed: DPS refused the device's credentials \(401 /m, 'the last line says why; retries and failures are logged above it');
+    assert.match(
+      refused.stderr,
+      /^xprov: DPS registration failed: DPS refused the device's credentials \(401 /m,
+      'the last line says why; retries and failures are logged above it',
+    );
 
     writeFileSync(settings, 'idScope: x\n');
     const bad = await runCommand(['dps', 'register', '--store', `dps:${settings}`]);
@@ -118,7 +125,10 @@ describe('xprov with the DPS store (end to end)', () => {
   it('refuses a FIFO as DPS settings at once, in serve and dps register (exit 2, never blocking)', async function () {
     this.timeout(15000);
     const fifo = makeFifo(path.join(dir, 'fifo.yaml'));
-    for (const args of [['serve', '--store', `dps:${fifo}`, '--listen', `unix://${path.join(dir, 'x.sock')}`], ['dps', 'register', '--store', `dps:${fifo}`]]) {
+    for (const args of [
+      ['serve', '--store', `dps:${fifo}`, '--listen', `unix://${path.join(dir, 'x.sock')}`],
+      ['dps', 'register', '--store', `dps:${fifo}`],
+    ]) {
       const xprov = runXprov(args);
       assert.equal(await exitsWithin(xprov, 5000), 2, args[0]);
       assert.equal(xprov.stderr(), `xprov: DPS settings ${fifo} is a FIFO (named pipe), not a regular file\n`);
@@ -130,9 +140,15 @@ describe('xprov with the DPS store (end to end)', () => {
     const socket = `unix://${path.join(dir, 'x.sock')}`;
     const refused = await runCommand(['serve', '--store', `dps:${settings}`, '--listen', socket]);
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /^xprov: DPS settings .* holds attestation\.key inline but has mode 0644 \(readable by others\); fix: chmod o-r .*\(or run with --insecure-permissions\)\n$/);
+    assert.match(
+      refused.stderr,
+      /^xprov: DPS settings .* holds attestation\.key inline but has mode 0644 \(readable by others\); fix: chmod o-r .*\(or run with --insecure-permissions\)\n$/,
+    );
     const xprov = await serveCommand(['--store', `dps:${settings}`, '--listen', socket, '--insecure-permissions']);
-    assert.match(String(xprov.logLines().find((l) => l.msg === 'store warning')?.warning), /holds attestation\.key inline.*read anyway \(--insecure-permissions\)$/);
+    assert.match(
+      String(xprov.logLines().find((l) => l.msg === 'store warning')?.warning),
+      /holds attestation\.key inline.*read anyway \(--insecure-permissions\)$/,
+    );
     assert.equal(await xprov.stop(), 0);
   });
 
@@ -155,7 +171,11 @@ describe('xprov with the DPS store (end to end)', () => {
   });
 
   it('prints the usage of dps register --help and exits 0', async () => {
-    for (const args of [['dps', 'register', '--help'], ['dps', 'register', '-h'], ['dps', 'register', '--force', '--help']]) {
+    for (const args of [
+      ['dps', 'register', '--help'],
+      ['dps', 'register', '-h'],
+      ['dps', 'register', '--force', '--help'],
+    ]) {
       const help = await runCommand(args);
       assert.equal(help.code, 0, help.stderr);
       assert.match(help.stdout, /^usage: xprov dps register \[--force\]/);

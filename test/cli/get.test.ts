@@ -15,7 +15,12 @@ import { runXprov } from '../support/xprov-process.js';
 
 const KEY = randomBytes(32).toString('base64');
 registerSecret(KEY);
-const INFO = { hubName: 'hub.azure-devices.net', deviceId: 'dev1', credentials: { authType: 'symmetric-key', source: 'payload', key: KEY }, status: 'assigned' };
+const INFO = {
+  hubName: 'hub.azure-devices.net',
+  deviceId: 'dev1',
+  credentials: { authType: 'symmetric-key', source: 'payload', key: KEY },
+  status: 'assigned',
+};
 
 function get(args: readonly string[]): Promise<CommandRun> {
   return runCommand(['get', ...args]);
@@ -28,7 +33,10 @@ describe('xprov get', () => {
     assert.equal(code, 0);
     assert.equal(stderr, '');
     assert.deepEqual(YAML.parse(stdout), { ...INFO, credentials: { ...INFO.credentials, key: maskSecret(KEY) } });
-    assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.url}`), ['GET /device/provisioninginformation?api-version=2019-04-10']);
+    assert.deepEqual(
+      fake.requests.map((r) => `${r.method} ${r.url}`),
+      ['GET /device/provisioninginformation?api-version=2019-04-10'],
+    );
   });
 
   it('prints JSON with --json, and the secrets with --show-secrets', async () => {

@@ -62,7 +62,10 @@ describe('xprov iotedge-config', () => {
     const serveArgs = ['--config', path.join(repoRoot, 'examples', 'systemd', 'config.yaml'), '--listen', 'fd://xprov'];
     const missing = await iotedgeConfig(serveArgs);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /^xprov: fd:\/\/xprov is a socket systemd creates from its \.socket unit, whose path xprov cannot know: give it with --socket-path/);
+    assert.match(
+      missing.stderr,
+      /^xprov: fd:\/\/xprov is a socket systemd creates from its \.socket unit, whose path xprov cannot know: give it with --socket-path/,
+    );
     const given = await iotedgeConfig([...serveArgs, '--socket-path', '/run/external/external.sock']);
     assert.equal(given.code, 0, given.stderr);
     assert.equal(endpointOf(given.stdout), 'unix:///run/external/external.sock');

@@ -21,7 +21,10 @@ describe('xprov mock', () => {
       const got = await daemonRequest(endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
       assertConformsToSpec('GetDeviceProvisioningInformation', got);
       const info = parseLikeDaemon(got.body);
-      assert.deepEqual([info.hubName, info.deviceId, info.credentials.kind, info.status], ['example-hub.azure-devices.net', 'example-device', 'symmetric-key-payload', 'assigned']);
+      assert.deepEqual(
+        [info.hubName, info.deviceId, info.credentials.kind, info.status],
+        ['example-hub.azure-devices.net', 'example-device', 'symmetric-key-payload', 'assigned'],
+      );
       assert.equal(info.credentials.kind === 'symmetric-key-payload' && info.credentials.key.toString('utf8'), 'fake-key-for-documentation-only');
 
       assert.equal(await reprovisionLikeDaemon(endpoint), 200);

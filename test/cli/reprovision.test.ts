@@ -15,7 +15,10 @@ describe('xprov reprovision', () => {
     assert.deepEqual(posted, { code: 0, stdout: `${fake.endpoint} answered 200 to POST reprovision\n`, stderr: '' });
     const got = await reprovision([fake.endpoint, '--method', 'GET']);
     assert.deepEqual(got, { code: 0, stdout: `${fake.endpoint} answered 200 to GET reprovision\n`, stderr: '' });
-    assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.url}`), ['POST /device/reprovision?api-version=2019-04-10', 'GET /device/reprovision?api-version=2019-04-10']);
+    assert.deepEqual(
+      fake.requests.map((r) => `${r.method} ${r.url}`),
+      ['POST /device/reprovision?api-version=2019-04-10', 'GET /device/reprovision?api-version=2019-04-10'],
+    );
   });
 
   it('runs as the shipped bin (smoke test)', async () => {

@@ -20,15 +20,23 @@ describe('in-process CLI runs (test/support/cli-run.ts)', () => {
     const unknown = await runCommand(['nope']);
     assert.equal(unknown.code, 2);
     const recorded = recordedOutput();
-    assert.ok(recorded.some((o) => o.source === 'xprov --version (in-process stdout)' && o.text === `${pkg.version}\n`), 'stdout recorded');
-    assert.ok(recorded.some((o) => o.source === 'xprov nope (in-process stderr)' && o.text === unknown.stderr), 'stderr recorded');
+    assert.ok(
+      recorded.some((o) => o.source === 'xprov --version (in-process stdout)' && o.text === `${pkg.version}\n`),
+      'stdout recorded',
+    );
+    assert.ok(
+      recorded.some((o) => o.source === 'xprov nope (in-process stderr)' && o.text === unknown.stderr),
+      'stderr recorded',
+    );
   });
 
   it('give the command the stdin the test gave', async () => {
     const file = path.join(tempDir(), 'provisioning.yaml');
     // Not registered as a secret: the test reads it back from the file, nothing prints it.
     const key = Buffer.from('cli-run stdin test key, not secret').toString('base64');
-    const res = await runCommand(['store', 'set', '--store', file, '--hub', 'h.azure-devices.net', '--device', 'd', '--key-file', '-', '--no-backup'], { input: key });
+    const res = await runCommand(['store', 'set', '--store', file, '--hub', 'h.azure-devices.net', '--device', 'd', '--key-file', '-', '--no-backup'], {
+      input: key,
+    });
     assert.deepEqual(res, { code: 0, stdout: `wrote ${file}\n`, stderr: '' });
     assert.equal((YAML.parse(readFileSync(file, 'utf8')) as { credentials: { key: string } }).credentials.key, key);
   });
@@ -42,7 +50,10 @@ describe('in-process CLI runs (test/support/cli-run.ts)', () => {
     assert.equal(await xprov.stop(), 0);
     assert.equal(xprov.running(), false);
     assert.deepEqual(
-      xprov.logLines().filter((l) => l.msg === 'stopping: finishing in-flight requests' || l.msg === 'stopped').map((l) => [l.msg, l.signal ?? l.clean]),
+      xprov
+        .logLines()
+        .filter((l) => l.msg === 'stopping: finishing in-flight requests' || l.msg === 'stopped')
+        .map((l) => [l.msg, l.signal ?? l.clean]),
       [
         ['stopping: finishing in-flight requests', 'SIGTERM'],
         ['stopped', true],
