@@ -6,6 +6,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { dpsCommand } from './cli/dps.js';
 import { serveCommand } from './cli/serve.js';
 import { exitCodeFor } from './errors.js';
+import type { CliIo } from './cli/shared/io.js';
 
 const USAGE = `usage: xprov <command> [options]
 
@@ -23,41 +24,44 @@ options:
   --help     this text
   --version  print the version`;
 
-const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = {
+const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: CliIo) => Promise<number>>> = {
   serve: serveCommand,
   dps: dpsCommand,
   // Loaded when run: the serving path (the bundle's start-up) executes none of them.
-  check: async (argv) => (await import('./cli/check.js')).checkCommand(argv),
-  get: async (argv) => (await import('./cli/get.js')).getCommand(argv),
-  reprovision: async (argv) => (await import('./cli/reprovision.js')).reprovisionCommand(argv),
-  mock: async (argv) => (await import('./cli/mock.js')).mockCommand(argv),
-  'iotedge-config': async (argv) => (await import('./cli/iotedge-config.js')).iotedgeConfigCommand(argv),
-  store: async (argv) => (await import('./cli/store.js')).storeCommand(argv),
+  check: async (argv, io) => (await import('./cli/check.js')).checkCommand(argv, io),
+  get: async (argv, io) => (await import('./cli/get.js')).getCommand(argv, io),
+  reprovision: async (argv, io) => (await import('./cli/reprovision.js')).reprovisionCommand(argv, io),
+  mock: async (argv, io) => (await import('./cli/mock.js')).mockCommand(argv, io),
+  'iotedge-config': async (argv, io) => (await import('./cli/iotedge-config.js')).iotedgeConfigCommand(argv, io),
+  store: async (argv, io) => (await import('./cli/store.js')).storeCommand(argv, io),
 };
 
-/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the CLI with `argv` (without node and script) on `io` (the process's own in
+ * src/main.ts, memory in tests); resolves with the exit code.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
   if (command === '--version') {
-    process.stdout.write(`${pkg.version}\n`);
+    io.stdout.write(`${pkg.version}\n`);
     return 0;
   }
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (run === undefined) {
-    process.stderr.write(`xprov: unknown command ${JSON.stringify(command)} (see xprov --help)\n`);
+    io.stderr.write(`xprov: unknown command ${JSON.stringify(command)} (see xprov --help)\n`);
     return 2;
   }
   try {
-    return await run(rest);
+    return await run(rest, io);
   } catch (err) {
     // Configuration and usage errors: one line, exit 2 (errors.ts decides which).
     const code = exitCodeFor(err);
     if (code !== undefined) {
-      process.stderr.write(`xprov: ${(err as Error).message}\n`);
+      io.stderr.write(`xprov: ${(err as Error).message}\n`);
       return code;
     }
     throw err;

@@ -4,6 +4,7 @@
  * (EX_SOFTWARE) so that systemd restarts it, rather than serving in an unknown state.
  */
 import { main } from './cli.js';
+import { processIo } from './cli/shared/io.js';
 import { flushLogs } from './log.js';
 
 process.on('uncaughtException', (err) => {
@@ -12,7 +13,7 @@ process.on('uncaughtException', (err) => {
   process.exit(70);
 });
 
-main(process.argv.slice(2)).then(
+main(process.argv.slice(2), processIo()).then(
   (code) => {
     // Flushing the logs first, exiting now loses nothing; not waiting for the event loop
     // to drain means a forgotten handle can never keep a stopped server alive.

@@ -7,6 +7,7 @@ import { runChecks } from '../check/checks.js';
 import { renderJson, renderText } from '../check/report.js';
 import { loadSpecBackend } from '../shims/openapi-backend.js';
 import { TIMEOUT_USAGE, endpointClient, parseEndpointArgs } from './shared/endpoint-args.js';
+import type { CliIo } from './shared/io.js';
 
 const USAGE = `usage: xprov check ENDPOINT [--json] [--show-secrets] [--reprovision] [--timeout-ms N]
 
@@ -24,15 +25,15 @@ when one fails, 2 on a usage error.
 ${TIMEOUT_USAGE}`;
 
 /** Runs the checks and prints the report; resolves with the exit code. */
-export async function checkCommand(argv: readonly string[]): Promise<number> {
+export async function checkCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseEndpointArgs(argv, { json: { type: 'boolean' }, 'show-secrets': { type: 'boolean' }, reprovision: { type: 'boolean' } });
   if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const client = endpointClient('check', positionals, values['timeout-ms']);
   const report = await runChecks(client, await loadSpecBackend(), { reprovision: values.reprovision === true });
   const render = values.json === true ? renderJson : renderText;
-  process.stdout.write(render(report, { showSecrets: values['show-secrets'] === true }));
+  io.stdout.write(render(report, { showSecrets: values['show-secrets'] === true }));
   return report.ok ? 0 : 1;
 }

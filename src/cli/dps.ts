@@ -8,9 +8,10 @@ import { parseArgs } from 'node:util';
 import { parseServeConfig } from '../config/config.js';
 import { maskSecret } from '../contract/mask.js';
 import { UsageError } from '../errors.js';
-import { createStderrLogger, isLogLevel } from '../log.js';
+import { isLogLevel } from '../log.js';
 import { DpsStore } from '../store/dps-store.js';
 import { parseOrUsage } from './shared/parse-or-usage.js';
+import type { CliIo } from './shared/io.js';
 
 const USAGE = `usage: xprov dps register [--force] [--store dps:FILE | --config FILE] [--log-level L] [--insecure-permissions]
 
@@ -22,17 +23,17 @@ refuses or cannot be reached.
              use settings, key and state files that are not trusted, with a warning`;
 
 /** `xprov dps ...`. */
-export async function dpsCommand(argv: readonly string[]): Promise<number> {
+export async function dpsCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return sub === undefined ? 2 : 0;
   }
   if (sub !== 'register') {
     throw new UsageError(`unknown dps command ${JSON.stringify(sub)} (see xprov dps --help)`);
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const { values } = parseOrUsage(() =>
@@ -57,9 +58,10 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
   let config: ReturnType<typeof parseServeConfig>;
   try {
     config = parseServeConfig(configArgs, {
-      cwd: process.cwd(),
+      cwd: io.cwd,
+      env: io.env,
       socketActivated: false,
-      warn: (m) => process.stderr.write(`xprov: warning: ${m}\n`),
+      warn: (m) => io.stderr.write(`xprov: warning: ${m}\n`),
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -74,20 +76,20 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
   }
   let dps: DpsStore;
   try {
-    dps = await DpsStore.open(store.path, createStderrLogger(level), { registerAtStart: false, insecurePermissions });
+    dps = await DpsStore.open(store.path, io.logger(level, 'stderr'), { registerAtStart: false, insecurePermissions });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   try {
     if (dps.saved !== undefined && values.force !== true) {
-      process.stdout.write('saved registration (not repeated; use --force to register again)\n');
+      io.stdout.write('saved registration (not repeated; use --force to register again)\n');
     } else {
       const outcome = await dps.registerNow();
       if (!outcome.ok) {
-        process.stderr.write(`xprov: DPS registration failed: ${outcome.message}\n`);
+        io.stderr.write(`xprov: DPS registration failed: ${outcome.message}\n`);
         return 1;
       }
-      process.stdout.write(outcome.changed ? 'registered: new assignment\n' : 'registered: assignment unchanged\n');
+      io.stdout.write(outcome.changed ? 'registered: new assignment\n' : 'registered: assignment unchanged\n');
     }
     const info = await dps.getProvisioningInfo();
     const { credentials } = info;
@@ -104,7 +106,7 @@ export async function dpsCommand(argv: readonly string[]): Promise<number> {
         return value === undefined ? [] : [`  ${`${field}:`.padEnd(20)}${maskSecret(value)}`];
       }),
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    io.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {
     await dps.close();

@@ -7,6 +7,7 @@ import { maskJson } from '../contract/mask.js';
 import { describeEndpoint } from '../endpoint/endpoint-url.js';
 import { redactSecrets } from '../redact.js';
 import { TIMEOUT_USAGE, endpointClient, exitOnTransportError, parseEndpointArgs } from './shared/endpoint-args.js';
+import type { CliIo } from './shared/io.js';
 
 const USAGE = `usage: xprov get ENDPOINT [--json] [--show-secrets] [--timeout-ms N]
 
@@ -22,23 +23,23 @@ the endpoint answers an error or something the daemon would refuse.
 ${TIMEOUT_USAGE}`;
 
 /** Prints the provisioning information; resolves with the exit code. */
-export async function getCommand(argv: readonly string[]): Promise<number> {
+export async function getCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseEndpointArgs(argv, { json: { type: 'boolean' }, 'show-secrets': { type: 'boolean' } });
   if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const client = endpointClient('get', positionals, values['timeout-ms']);
   const showSecrets = values['show-secrets'] === true;
-  return exitOnTransportError(async () => {
+  return exitOnTransportError(io, async () => {
     const result = await client.getDeviceProvisioningInformation();
     if (!result.ok) {
       const message = showSecrets ? result.message : redactSecrets(result.message);
-      process.stderr.write(`xprov: ${describeEndpoint(client.endpoint)} answered ${result.status}: ${message}\n`);
+      io.stderr.write(`xprov: ${describeEndpoint(client.endpoint)} answered ${result.status}: ${message}\n`);
       return 1;
     }
     const shown = showSecrets ? result.body : maskJson(result.body);
-    process.stdout.write(values.json === true ? `${JSON.stringify(shown, null, 2)}\n` : YAML.stringify(shown));
+    io.stdout.write(values.json === true ? `${JSON.stringify(shown, null, 2)}\n` : YAML.stringify(shown));
     return 0;
   });
 }

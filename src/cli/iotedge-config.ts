@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { daemonEndpoint, provisioningBlock } from '../config/iotedge-provisioning.js';
 import { UsageError } from '../errors.js';
 import { serveConfigFromArgs } from './shared/serve-options.js';
+import type { CliIo } from './shared/io.js';
 
 const USAGE = `usage: xprov iotedge-config [--config FILE] [--listen URL]... [--socket-path PATH]
 
@@ -39,15 +40,15 @@ function splitSocketPath(argv: readonly string[]): { socketPath: string | undefi
 }
 
 /** Prints the block; resolves with the exit code. */
-export function iotedgeConfigCommand(argv: readonly string[]): Promise<number> {
+export function iotedgeConfigCommand(argv: readonly string[], io: CliIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return Promise.resolve(0);
   }
   const { socketPath, serveArgs } = splitSocketPath(argv);
-  const config = serveConfigFromArgs(serveArgs);
+  const config = serveConfigFromArgs(serveArgs, io);
   // A ConfigError goes up to the CLI's main, which prints it and exits 2.
   const endpoint = daemonEndpoint(config.listen, socketPath);
-  process.stdout.write(provisioningBlock(endpoint));
+  io.stdout.write(provisioningBlock(endpoint));
   return Promise.resolve(0);
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { openExampleStore } from '../mock/example-store.js';
 import { runService } from './shared/run-service.js';
 import { serveConfigFromArgs } from './shared/serve-options.js';
+import type { CliIo } from './shared/io.js';
 
 const USAGE = `usage: xprov mock [--config FILE] [options]
 
@@ -16,14 +17,14 @@ developed and tested against it. Takes the options of xprov serve (see xprov ser
 --help), except --store; listens on http://127.0.0.1:9999 unless told otherwise.`;
 
 /** Serves the examples until a stop signal; resolves with the exit code. */
-export async function mockCommand(argv: readonly string[]): Promise<number> {
+export async function mockCommand(argv: readonly string[], io: CliIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (argv.some((arg) => arg === '--store' || arg.startsWith('--store='))) {
     throw new UsageError("mock serves the spec's examples: it takes no --store");
   }
-  const config = serveConfigFromArgs(argv);
-  return runService(config, await openExampleStore());
+  const config = serveConfigFromArgs(argv, io);
+  return runService(config, io, await openExampleStore());
 }

@@ -7,6 +7,7 @@ import { describeEndpoint } from '../endpoint/endpoint-url.js';
 import { UsageError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 import { TIMEOUT_USAGE, endpointClient, exitOnTransportError, parseEndpointArgs } from './shared/endpoint-args.js';
+import type { CliIo } from './shared/io.js';
 
 const USAGE = `usage: xprov reprovision ENDPOINT [--method POST|GET] [--timeout-ms N]
 
@@ -26,23 +27,23 @@ function parseMethod(raw: string | undefined): ReprovisionMethod {
 }
 
 /** Sends reprovision; resolves with the exit code. */
-export async function reprovisionCommand(argv: readonly string[]): Promise<number> {
+export async function reprovisionCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseEndpointArgs(argv, { method: { type: 'string' } });
   if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const method = parseMethod(values.method);
   const client = endpointClient('reprovision', positionals, values['timeout-ms']);
-  return exitOnTransportError(async () => {
+  return exitOnTransportError(io, async () => {
     const result = await client.reprovisionDevice({ method });
     const where = describeEndpoint(client.endpoint);
     if (!result.ok) {
       // The endpoint's message is not xprov's: it may quote anything.
-      process.stderr.write(`xprov: ${where} answered ${result.status} to ${method} reprovision: ${redactSecrets(result.message)}\n`);
+      io.stderr.write(`xprov: ${where} answered ${result.status} to ${method} reprovision: ${redactSecrets(result.message)}\n`);
       return 1;
     }
-    process.stdout.write(`${where} answered ${result.status} to ${method} reprovision\n`);
+    io.stdout.write(`${where} answered ${result.status} to ${method} reprovision\n`);
     return 0;
   });
 }

@@ -27,6 +27,7 @@ import { credentialsInput } from './store-set/credentials-input.js';
 import { storeDocument } from './store-set/documents.js';
 import { Inputs } from './store-set/inputs.js';
 import { SET_OPTIONS } from './store-set/options.js';
+import type { CliIo } from './shared/io.js';
 
 /** Usage of `xprov store set`. */
 export const SET_USAGE = `usage: xprov store set [--store FILE | --config FILE] CREDENTIALS [--status S] [--substatus S] [--no-backup]
@@ -68,16 +69,16 @@ export interface StoreSetSeams {
 }
 
 /** Runs `xprov store set`; resolves with the exit code. */
-export async function storeSet(argv: readonly string[], seams: StoreSetSeams = {}): Promise<number> {
+export async function storeSet(argv: readonly string[], io: CliIo, seams: StoreSetSeams = {}): Promise<number> {
   const { values } = parseOrUsage(() => parseArgs({ args: [...argv], options: SET_OPTIONS, strict: true, allowPositionals: false }));
-  const target = storeTarget(values);
+  const target = storeTarget(values, io);
   if (target.location.kind !== 'file') {
     throw new UsageError(`store set writes store files; a ${target.location.kind}: store is written with its own tools`);
   }
   const file = target.location.path;
-  const doc = await storeDocument(credentialsInput(values), values, new Inputs());
+  const doc = await storeDocument(credentialsInput(values), values, new Inputs(io));
   if (values.key !== undefined || values['connection-string'] !== undefined) {
-    process.stderr.write('xprov: warning: a secret on the command line is visible to every user (ps) and in shell history; prefer a file or stdin (-)\n');
+    io.stderr.write('xprov: warning: a secret on the command line is visible to every user (ps) and in shell history; prefer a file or stdin (-)\n');
   }
   const text = `# xprov store file, written by \`xprov store set\` (see \`xprov store show\`).\n${YAML.stringify(doc)}`;
   const previous = await stat(file).catch((err: unknown) => {
@@ -102,23 +103,23 @@ export async function storeSet(argv: readonly string[], seams: StoreSetSeams = {
       },
     });
     for (const leftover of result.removedLeftovers ?? []) {
-      process.stderr.write(`xprov: removed ${leftover}, a temporary file left by a store set that was killed\n`);
+      io.stderr.write(`xprov: removed ${leftover}, a temporary file left by a store set that was killed\n`);
     }
     for (const warning of warnings) {
-      process.stderr.write(`xprov: warning: ${warning}\n`);
+      io.stderr.write(`xprov: warning: ${warning}\n`);
     }
-    process.stdout.write(`wrote ${result.file}${result.backup === undefined ? '' : ` (the previous content is in ${result.backup})`}\n`);
+    io.stdout.write(`wrote ${result.file}${result.backup === undefined ? '' : ` (the previous content is in ${result.backup})`}\n`);
     return 0;
   } catch (err) {
     if (err instanceof RefusedError) {
-      process.stderr.write(`xprov: store set: refused, nothing was written:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
+      io.stderr.write(`xprov: store set: refused, nothing was written:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
       return 1;
     }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === undefined) {
       throw err;
     }
-    process.stderr.write(`xprov: store set: cannot write ${file} (${code}); nothing was replaced\n`);
+    io.stderr.write(`xprov: store set: cannot write ${file} (${code}); nothing was replaced\n`);
     return 1;
   }
 }

@@ -12,6 +12,7 @@ import { loadSource } from '../store/store-source.js';
 import { parseOrUsage } from './shared/parse-or-usage.js';
 import { reportLines } from './shared/store-report.js';
 import { TARGET_OPTIONS, TARGET_USAGE, storeSource, storeTarget } from './shared/store-target.js';
+import type { CliIo } from './shared/io.js';
 
 /** Usage of `xprov store show`. */
 export const SHOW_USAGE = `usage: xprov store show [--store LOCATION | --config FILE] [--insecure-permissions]
@@ -40,19 +41,19 @@ function hideUnknown(value: unknown, known: ReadonlySet<string>): unknown {
 }
 
 /** Runs `xprov store show`; resolves with the exit code. */
-export async function storeShow(argv: readonly string[]): Promise<number> {
+export async function storeShow(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseOrUsage(() => parseArgs({ args: [...argv], options: TARGET_OPTIONS, strict: true, allowPositionals: false }));
-  const target = storeTarget(values);
+  const target = storeTarget(values, io);
   const source = storeSource(target);
   // Shown even when its permissions are too open (whoever can run this can read it);
   // the verdict below says whether serve would accept them.
   const read = await storeSource({ ...target, insecurePermissions: true }).read();
   if (!read.ok) {
-    process.stderr.write(`xprov: store ${source.label}: ${read.problems.join('; ')}\n`);
+    io.stderr.write(`xprov: store ${source.label}: ${read.problems.join('; ')}\n`);
     return 1;
   }
   const verdict = reportLines(source.label, await loadSource(source));
-  process.stdout.write(
+  io.stdout.write(
     `# store ${source.label}, secrets masked\n${YAML.stringify(maskJson(hideUnknown(read.value, FIELDS)))}${verdict.map((l) => `# ${l}\n`).join('')}`,
   );
   return 0;

@@ -7,6 +7,7 @@ import { loadSource } from '../store/store-source.js';
 import { parseOrUsage } from './shared/parse-or-usage.js';
 import { reportLines } from './shared/store-report.js';
 import { TARGET_OPTIONS, TARGET_USAGE, storeSource, storeTarget } from './shared/store-target.js';
+import type { CliIo } from './shared/io.js';
 
 /** Usage of `xprov store validate`. */
 export const VALIDATE_USAGE = `usage: xprov store validate [--store LOCATION | --config FILE] [--insecure-permissions]
@@ -18,15 +19,15 @@ it would be served, 1 when it would be refused.
 ${TARGET_USAGE}`;
 
 /** Runs `xprov store validate`; resolves with the exit code. */
-export async function storeValidate(argv: readonly string[]): Promise<number> {
+export async function storeValidate(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseOrUsage(() => parseArgs({ args: [...argv], options: TARGET_OPTIONS, strict: true, allowPositionals: false }));
-  const source = storeSource(storeTarget(values));
+  const source = storeSource(storeTarget(values, io));
   const outcome = await loadSource(source);
   const text = `${reportLines(source.label, outcome).join('\n')}\n`;
   if (!outcome.ok) {
-    process.stderr.write(`xprov: ${text}`);
+    io.stderr.write(`xprov: ${text}`);
     return 1;
   }
-  process.stdout.write(text);
+  io.stdout.write(text);
   return 0;
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { SET_USAGE, storeSet } from './store-set.js';
 import { SHOW_USAGE, storeShow } from './store-show.js';
 import { VALIDATE_USAGE, storeValidate } from './store-validate.js';
+import type { CliIo } from './shared/io.js';
 
 const USAGE = `usage: xprov store <command> [options]
 
@@ -16,17 +17,17 @@ commands:
 
 xprov store <command> --help for its options.`;
 
-const COMMANDS: Readonly<Record<string, { readonly run: (argv: readonly string[]) => Promise<number>; readonly usage: string }>> = {
+const COMMANDS: Readonly<Record<string, { readonly run: (argv: readonly string[], io: CliIo) => Promise<number>; readonly usage: string }>> = {
   set: { run: storeSet, usage: SET_USAGE },
   show: { run: storeShow, usage: SHOW_USAGE },
   validate: { run: storeValidate, usage: VALIDATE_USAGE },
 };
 
 /** Runs `xprov store ARGV`; resolves with the exit code. */
-export async function storeCommand(argv: readonly string[]): Promise<number> {
+export async function storeCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
@@ -34,8 +35,8 @@ export async function storeCommand(argv: readonly string[]): Promise<number> {
     throw new UsageError(`unknown store command ${JSON.stringify(name)} (set, show, validate)`);
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.usage}\n`);
+    io.stdout.write(`${command.usage}\n`);
     return 0;
   }
-  return command.run(rest);
+  return command.run(rest, io);
 }

@@ -1,5 +1,5 @@
 /**
- * `xprov check` end to end (the shipped CLI): it passes against xprov on both
+ * `xprov check` (in-process, and as the shipped bin against a shipped xprov): it passes against xprov on both
  * transports, and against deliberately broken endpoints it fails the precise check
  * with the precise reason. Output is masked unless --show-secrets.
  */
@@ -11,7 +11,7 @@ import { type CommandRun, freePort, privateStore, runCommand } from '../support/
 import { type FakeHandler, json, serveFake } from '../support/fake-endpoint.js';
 import { registerSecret } from '../support/secrets.js';
 import { tempDir } from '../support/tmp.js';
-import { serveXprov } from '../support/xprov-process.js';
+import { runXprov, serveXprov } from '../support/xprov-process.js';
 
 const KEY = randomBytes(32).toString('base64');
 registerSecret(KEY);
@@ -83,6 +83,10 @@ describe('xprov check', () => {
       );
     }
     assert.equal(xprov.logLines().filter((l) => l.msg === 'reprovision requested').length, 4, 'POST and GET on each transport');
+    // The shipped bin's check too (the smoke test of the command).
+    const shipped = runXprov(['check', `unix://${socketPath}`]);
+    assert.equal(await shipped.exited, 0, shipped.stdout());
+    assert.match(shipped.stdout(), /\n6 passed, 0 failed, 2 skipped\n$/);
     await xprov.stop();
   });
 

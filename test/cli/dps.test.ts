@@ -1,6 +1,7 @@
 /**
- * End to end: the shipped xprov with the DPS store, the DPS emulator, and a client
- * that behaves like IoT Edge's daemon (boot, GET reprovision, boot again).
+ * End to end: xprov with the DPS store (the shipped bin where signals, a FIFO or a smoke
+ * test need a process; in-process otherwise), the DPS emulator, and a client that
+ * behaves like IoT Edge's daemon (boot, GET reprovision, boot again).
  */
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { registerSecret } from '../support/secrets.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { tempDir } from '../support/tmp.js';
 import { makeFifo } from '../support/fifo.js';
+import { runCommand, serveCommand } from '../support/cli-run.js';
 import { exitsWithin, runXprov, serveXprov } from '../support/xprov-process.js';
 import { eventually } from '../support/eventually.js';
 
@@ -91,33 +93,34 @@ describe('xprov with the DPS store (end to end)', () => {
     assert.match(first.stdout(), /^registered: new assignment\nhubName: +hub-a\.azure-devices\.net\ndeviceId: +gateway-7\n/);
     assert.match(first.stdout(), /\n {2}key: +<masked: 44 chars, sha256 [0-9a-f]{8}>\n/);
 
-    const cached = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
-    assert.equal(await cached.exited, 0);
-    assert.match(cached.stdout(), /^saved registration \(not repeated; use --force to register again\)\n/);
+    // The first run was the shipped bin (the smoke test); the rest run in-process.
+    const cached = await runCommand(['dps', 'register', '--store', `dps:${settings}`]);
+    assert.equal(cached.code, 0);
+    assert.match(cached.stdout, /^saved registration \(not repeated; use --force to register again\)\n/);
     assert.equal(dps.registrationCount('gateway-7'), 1);
 
-    const forced = runXprov(['dps', 'register', '--force', '--store', `dps:${settings}`]);
-    assert.equal(await forced.exited, 0);
-    assert.match(forced.stdout(), /^registered: assignment unchanged\n/);
+    const forced = await runCommand(['dps', 'register', '--force', '--store', `dps:${settings}`]);
+    assert.equal(forced.code, 0);
+    assert.match(forced.stdout, /^registered: assignment unchanged\n/);
     assert.equal(dps.registrationCount('gateway-7'), 2);
   });
 
   it('exits 1 with the reason when DPS refuses, and 2 on bad settings', async () => {
     dps.failNext(1, { status: 401 });
-    const refused = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
-    assert.equal(await refused.exited, 1);
+    const refused = await runCommand(['dps', 'register', '--store', `dps:${settings}`]);
+    assert.equal(refused.code, 1);
     assert.match(
-      refused.stderr(),
+      refused.stderr,
       /^xprov: DPS registration failed: DPS refused the device's credentials \(401 /m,
       'the last line says why; retries and failures are logged above it',
     );
 
     writeFileSync(settings, 'idScope: x\n');
-    const bad = runXprov(['dps', 'register', '--store', `dps:${settings}`]);
-    assert.equal(await bad.exited, 2);
-    assert.match(bad.stderr(), /^xprov: DPS settings .*dps\.yaml: registrationId must be a non-empty string\n$/);
-    const serve = runXprov(['serve', '--store', `dps:${settings}`, '--listen', `unix://${path.join(dir, 'x.sock')}`]);
-    assert.equal(await serve.exited, 2);
+    const bad = await runCommand(['dps', 'register', '--store', `dps:${settings}`]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^xprov: DPS settings .*dps\.yaml: registrationId must be a non-empty string\n$/);
+    const serve = await runCommand(['serve', '--store', `dps:${settings}`, '--listen', `unix://${path.join(dir, 'x.sock')}`]);
+    assert.equal(serve.code, 2);
   });
   it('refuses a FIFO as DPS settings at once, in serve and dps register (exit 2, never blocking)', async function () {
     this.timeout(15000);
@@ -135,13 +138,13 @@ describe('xprov with the DPS store (end to end)', () => {
   it('refuses settings holding the key inline that others can read; serve --insecure-permissions uses them, warning', async () => {
     chmodSync(settings, 0o644);
     const socket = `unix://${path.join(dir, 'x.sock')}`;
-    const refused = runXprov(['serve', '--store', `dps:${settings}`, '--listen', socket]);
-    assert.equal(await exitsWithin(refused, 5000), 2);
+    const refused = await runCommand(['serve', '--store', `dps:${settings}`, '--listen', socket]);
+    assert.equal(refused.code, 2);
     assert.match(
-      refused.stderr(),
+      refused.stderr,
       /^xprov: DPS settings .* holds attestation\.key inline but has mode 0644 \(readable by others\); fix: chmod o-r .*\(or run with --insecure-permissions\)\n$/,
     );
-    const xprov = await serveXprov(['--store', `dps:${settings}`, '--listen', socket, '--insecure-permissions']);
+    const xprov = await serveCommand(['--store', `dps:${settings}`, '--listen', socket, '--insecure-permissions']);
     assert.match(
       String(xprov.logLines().find((l) => l.msg === 'store warning')?.warning),
       /holds attestation\.key inline.*read anyway \(--insecure-permissions\)$/,
@@ -173,10 +176,10 @@ describe('xprov with the DPS store (end to end)', () => {
       ['dps', 'register', '-h'],
       ['dps', 'register', '--force', '--help'],
     ]) {
-      const help = runXprov(args);
-      assert.equal(await help.exited, 0, help.stderr());
-      assert.match(help.stdout(), /^usage: xprov dps register \[--force\]/);
-      assert.equal(help.stderr(), '');
+      const help = await runCommand(args);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /^usage: xprov dps register \[--force\]/);
+      assert.equal(help.stderr, '');
     }
   });
 });

@@ -1,4 +1,7 @@
-/** `xprov get` end to end: what the daemon would provision with, masked unless asked. */
+/**
+ * `xprov get` (in-process, and once as the shipped bin): what the daemon would
+ * provision with, masked unless asked.
+ */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -8,6 +11,7 @@ import { type CommandRun, runCommand } from '../support/cli-run.js';
 import { json, serveFake } from '../support/fake-endpoint.js';
 import { registerSecret } from '../support/secrets.js';
 import { tempDir } from '../support/tmp.js';
+import { runXprov } from '../support/xprov-process.js';
 
 const KEY = randomBytes(32).toString('base64');
 registerSecret(KEY);
@@ -63,6 +67,13 @@ describe('xprov get', () => {
     const unreachable = await get([missing]);
     assert.equal(unreachable.code, 1);
     assert.equal(unreachable.stderr, `xprov: cannot reach ${missing}: no socket file at that path\n`);
+  });
+
+  it('runs as the shipped bin (smoke test)', async () => {
+    const fake = await serveFake((_req, res) => json(res, 200, INFO));
+    const proc = runXprov(['get', fake.endpoint, '--json']);
+    assert.equal(await proc.exited, 0, proc.stderr());
+    assert.deepEqual(JSON.parse(proc.stdout()), { ...INFO, credentials: { ...INFO.credentials, key: maskSecret(KEY) } });
   });
 
   it('refuses bad usage with exit code 2', async () => {

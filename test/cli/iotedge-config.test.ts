@@ -1,4 +1,4 @@
-/** `xprov iotedge-config` end to end: the block for the listeners serve would use. */
+/** `xprov iotedge-config` (in-process, and once as the shipped bin): the block for the listeners serve would use. */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { type CommandRun, runCommand } from '../support/cli-run.js';
 import { repoRoot } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
+import { runXprov } from '../support/xprov-process.js';
 
 function iotedgeConfig(args: readonly string[]): Promise<CommandRun> {
   return runCommand(['iotedge-config', ...args]);
@@ -35,6 +36,12 @@ describe('xprov iotedge-config', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('runs as the shipped bin (smoke test)', async () => {
+    const proc = runXprov(['iotedge-config', '--listen', 'unix:///var/run/external/external.sock']);
+    assert.equal(await proc.exited, 0, proc.stderr());
+    assert.equal(endpointOf(proc.stdout()), 'unix:///var/run/external/external.sock');
   });
 
   it('prefers a Unix socket among the --listen flags', async () => {

@@ -1,10 +1,10 @@
 /**
- * `xprov mock` end to end: serves the spec's example, through xprov's HTTP layer, to a
- * daemon-like client; every answer validates against the spec.
+ * `xprov mock` end to end (the shipped bin): serves the spec's example, through xprov's
+ * HTTP layer, to a daemon-like client; every answer validates against the spec.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { freePort } from '../support/cli-run.js';
+import { freePort, runCommand } from '../support/cli-run.js';
 import { API_VERSION_QUERY, daemonRequest, parseLikeDaemon, reprovisionLikeDaemon } from '../support/daemon-client.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { tempDir } from '../support/tmp.js';
@@ -44,14 +44,14 @@ describe('xprov mock', () => {
       assertConformsToSpec(undefined, wrongMethod);
     }
 
-    const check = runXprov(['check', `unix://${socketPath}`, '--reprovision']);
-    assert.equal(await check.exited, 0, check.stdout());
+    const check = await runCommand(['check', `unix://${socketPath}`, '--reprovision']);
+    assert.equal(check.code, 0, check.stdout);
     assert.equal(await mock.stop(), 0);
   });
 
   it('refuses --store: it serves the examples only', async () => {
-    const mock = runXprov(['mock', '--store', '/etc/xprov/provisioning.yaml']);
-    assert.equal(await mock.exited, 2);
-    assert.equal(mock.stderr(), "xprov: mock serves the spec's examples: it takes no --store\n");
+    const mock = await runCommand(['mock', '--store', '/etc/xprov/provisioning.yaml']);
+    assert.equal(mock.code, 2);
+    assert.equal(mock.stderr, "xprov: mock serves the spec's examples: it takes no --store\n");
   });
 });

@@ -1,7 +1,8 @@
-/** `xprov reprovision` end to end: the notice by POST (the spec) or GET (the daemon). */
+/** `xprov reprovision` (in-process, and once as the shipped bin): the notice by POST (the spec) or GET (the daemon). */
 import assert from 'node:assert/strict';
 import { type CommandRun, runCommand } from '../support/cli-run.js';
 import { json, serveFake } from '../support/fake-endpoint.js';
+import { runXprov } from '../support/xprov-process.js';
 
 function reprovision(args: readonly string[]): Promise<CommandRun> {
   return runCommand(['reprovision', ...args]);
@@ -18,6 +19,13 @@ describe('xprov reprovision', () => {
       fake.requests.map((r) => `${r.method} ${r.url}`),
       ['POST /device/reprovision?api-version=2019-04-10', 'GET /device/reprovision?api-version=2019-04-10'],
     );
+  });
+
+  it('runs as the shipped bin (smoke test)', async () => {
+    const fake = await serveFake((_req, res) => res.writeHead(200).end());
+    const proc = runXprov(['reprovision', fake.endpoint]);
+    assert.equal(await proc.exited, 0, proc.stderr());
+    assert.equal(proc.stdout(), `${fake.endpoint} answered 200 to POST reprovision\n`);
   });
 
   it("exits 1 with the endpoint's message when it refuses", async () => {

@@ -1,6 +1,7 @@
 /**
- * End to end: the shipped xprov (bin/xprov.cjs running the bundle), a daemon-like
- * client, real sockets, real signals.
+ * End to end: xprov serve, a daemon-like client, real sockets. Signals, sockets held
+ * across processes, a FIFO and a start-up that must not hang run the shipped xprov
+ * (bin/xprov.cjs running the bundle) as a process; the rest run `main` in-process.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { privateExample } from '../support/private-examples.js';
 import { assertConformsToSpec } from '../support/spec.js';
 import { eventually } from '../support/eventually.js';
 import { tempDir } from '../support/tmp.js';
+import { runCommand, serveCommand, startCommand } from '../support/cli-run.js';
 import { exitsWithin, runXprov, serveXprov } from '../support/xprov-process.js';
 import { makeFifo } from '../support/fifo.js';
 
@@ -85,7 +87,7 @@ describe('xprov serve (end to end)', () => {
       it(`${name} over a Unix socket and TCP`, async () => {
         const socketPath = path.join(tempDir(), 'external.sock');
         const port = await freePort();
-        const xprov = await serveXprov(['--store', privateExample(name), '--listen', `unix://${socketPath}`, '--listen', `http://127.0.0.1:${port}`]);
+        const xprov = await serveCommand(['--store', privateExample(name), '--listen', `unix://${socketPath}`, '--listen', `http://127.0.0.1:${port}`]);
         for (const endpoint of [`unix://${socketPath}`, `http://127.0.0.1:${port}`]) {
           const res = await daemonRequest(endpoint, 'GET', GET_PATH);
           assertConformsToSpec('GetDeviceProvisioningInformation', res);
@@ -182,7 +184,7 @@ describe('xprov serve (end to end)', () => {
 
   it('cuts a client that is too slow to send its headers', async () => {
     const socketPath = path.join(tempDir(), 'x.sock');
-    const xprov = await serveXprov([
+    const xprov = await serveCommand([
       '--store',
       privateExample('symmetric-key-hsm.yaml'),
       '--listen',
@@ -207,7 +209,7 @@ describe('xprov serve (end to end)', () => {
       copyFileSync(example('symmetric-key-payload.yaml'), store);
       chmodSync(store, 0o644);
       const endpoint = `unix://${path.join(dir, 'x.sock')}`;
-      const strict = await serveXprov(['--store', store, '--listen', endpoint]);
+      const strict = await serveCommand(['--store', store, '--listen', endpoint]);
       const res = await daemonRequest(endpoint, 'GET', GET_PATH);
       assert.equal(res.status, 503);
       assert.deepEqual(JSON.parse(res.body.toString()), {
@@ -219,7 +221,7 @@ describe('xprov serve (end to end)', () => {
       await strict.stop();
 
       chmodSync(store, 0o666);
-      const insecure = await serveXprov(['--store', store, '--listen', endpoint, '--insecure-permissions']);
+      const insecure = await serveCommand(['--store', store, '--listen', endpoint, '--insecure-permissions']);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'example-device');
       assert.match(
         String(insecure.logLines().find((l) => l.msg === 'store warning')?.warning),
@@ -250,7 +252,7 @@ describe('xprov serve (end to end)', () => {
         'credentials:\n  authType: x509\n  source: payload\n  identityCertFile: pki/device.cert.pem\n  identityPrivateKeyFile: pki/device.key.pem\n';
       writeFileSync(store, `hubName: example-hub.azure-devices.net\ndeviceId: dev1\n${credentials}`, { mode: 0o600 });
       const endpoint = `unix://${path.join(dir, 'x.sock')}`;
-      const xprov = await serveXprov(['--store', store, '--listen', endpoint]);
+      const xprov = await serveCommand(['--store', store, '--listen', endpoint]);
       const served = async (): Promise<string> => {
         const { credentials: c } = await provisionLikeDaemon(endpoint);
         assert.equal(c.kind, 'x509-payload');
@@ -261,7 +263,7 @@ describe('xprov serve (end to end)', () => {
       install(second);
       await xprov.waitForLog((l) => l.msg === 'store loaded' && l.reason === 'change');
       assert.equal(await served(), new X509Certificate(second.certPem).serialNumber);
-      assert.equal(xprov.child.exitCode, null, 'the same process');
+      assert.equal(xprov.running(), true, 'the same run');
       await xprov.stop();
     });
 
@@ -274,7 +276,7 @@ describe('xprov serve (end to end)', () => {
         writeFileSync(path.join(credentials, name), `${value}\n`, { mode: 0o400 });
       }
       const endpoint = `unix://${path.join(dir, 'x.sock')}`;
-      const xprov = await serveXprov(['--store', 'credentials:', '--listen', endpoint], { env: { CREDENTIALS_DIRECTORY: credentials } });
+      const xprov = await serveCommand(['--store', 'credentials:', '--listen', endpoint], { env: { CREDENTIALS_DIRECTORY: credentials } });
       const info = await provisionLikeDaemon(endpoint);
       assert.deepEqual([info.deviceId, info.credentials.kind], ['cred-device', 'symmetric-key-hsm']);
       await xprov.stop();
@@ -288,7 +290,7 @@ describe('xprov serve (end to end)', () => {
       writeFileSync(store, 'hubName: example-hub.azure-devices.net\ndeviceId: d1\ncredentials:\n  authType: x509\n  source: payload\n', { mode: 0o600 });
       const socketPath = path.join(dir, 'x.sock');
       const endpoint = `unix://${socketPath}`;
-      const xprov = await serveXprov(['--store', store, '--listen', endpoint]);
+      const xprov = await serveCommand(['--store', store, '--listen', endpoint]);
       const res = await daemonRequest(endpoint, 'GET', GET_PATH);
       assert.equal(res.status, 503);
       assertConformsToSpec('GetDeviceProvisioningInformation', res);
@@ -304,7 +306,7 @@ describe('xprov serve (end to end)', () => {
       assert.equal(await reprovisionLikeDaemon(endpoint), 503);
       mkdirSync(store);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'd1');
-      assert.equal(xprov.child.exitCode, null, 'still running');
+      assert.equal(xprov.running(), true, 'still running');
       assert.equal(await xprov.stop(), 0);
     });
   });
@@ -314,7 +316,7 @@ describe('xprov serve (end to end)', () => {
     const socketPath = path.join(dir, 'x.sock');
     const config = path.join(dir, 'config.yaml');
     writeFileSync(config, `store: ${privateExample('x509-hsm.yaml')}\nlisten: unix://${path.join(dir, 'unused.sock')}\nlogLevel: warn\n`);
-    const xprov = await runXprov(['serve', '--config', config, '--listen', `unix://${socketPath}`]);
+    const xprov = startCommand(['serve', '--config', config, '--listen', `unix://${socketPath}`]);
     // At warn, the "serving" line is not logged: wait for the socket instead.
     await eventually(async () => assert.ok(existsSync(socketPath), `${socketPath} to exist`), 5000);
     assert.equal((await provisionLikeDaemon(`unix://${socketPath}`)).credentials.kind, 'x509-hsm');
@@ -343,10 +345,10 @@ describe('xprov serve (end to end)', () => {
     ];
     for (const [name, args, message] of cases) {
       it(name, async () => {
-        const xprov = runXprov(['serve', ...args]);
-        assert.equal(await xprov.exited, 2);
-        assert.match(xprov.stderr(), message);
-        assert.equal(xprov.stdout(), '');
+        const xprov = await runCommand(['serve', ...args]);
+        assert.equal(xprov.code, 2);
+        assert.match(xprov.stderr, message);
+        assert.equal(xprov.stdout, '');
       });
     }
     it('a config file others can write, naming owner, mode and the fix (the flag reads it with a warning)', async () => {
@@ -354,13 +356,13 @@ describe('xprov serve (end to end)', () => {
       const config = path.join(dir, 'config.yaml');
       writeFileSync(config, `store: ${privateExample('x509-hsm.yaml')}\n`);
       chmodSync(config, 0o646);
-      const refused = runXprov(['serve', '--config', config, '--listen', `unix://${path.join(dir, 'x.sock')}`]);
-      assert.equal(await exitsWithin(refused, 5000), 2);
+      const refused = await runCommand(['serve', '--config', config, '--listen', `unix://${path.join(dir, 'x.sock')}`]);
+      assert.equal(refused.code, 2);
       assert.equal(
-        refused.stderr(),
+        refused.stderr,
         `xprov: config file ${config} has owner root and mode 0646 (writable by others); fix: chmod o-w ${config} (or run with --insecure-permissions)\n`,
       );
-      const insecure = await serveXprov(['--config', config, '--listen', `unix://${path.join(dir, 'x.sock')}`, '--insecure-permissions']);
+      const insecure = await serveCommand(['--config', config, '--listen', `unix://${path.join(dir, 'x.sock')}`, '--insecure-permissions']);
       assert.match(
         insecure.stderr(),
         /^xprov: warning: config file .* has owner root and mode 0646 \(writable by others\); fix: chmod o-w .*; read anyway \(--insecure-permissions\)\n/,
@@ -379,19 +381,19 @@ describe('xprov serve (end to end)', () => {
       const dir = path.join(tempDir(), 'open');
       mkdirSync(dir);
       chmodSync(dir, 0o777);
-      const xprov = runXprov(['serve', '--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${dir}/x.sock`]);
-      assert.equal(await xprov.exited, 2);
+      const xprov = await runCommand(['serve', '--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${dir}/x.sock`]);
+      assert.equal(xprov.code, 2);
       assert.equal(
-        xprov.stderr(),
+        xprov.stderr,
         `xprov: socket directory ${dir} (another user could replace the socket in it) has owner root and mode 0777 (writable by group, writable by others); fix: chmod g-w,o-w ${dir} (or run with --insecure-permissions)\n`,
       );
       assert.equal(existsSync(`${dir}/x.sock`), false);
     });
 
     it('an unknown command', async () => {
-      const xprov = runXprov(['srve']);
-      assert.equal(await xprov.exited, 2);
-      assert.equal(xprov.stderr(), 'xprov: unknown command "srve" (see xprov --help)\n');
+      const xprov = await runCommand(['srve']);
+      assert.equal(xprov.code, 2);
+      assert.equal(xprov.stderr, 'xprov: unknown command "srve" (see xprov --help)\n');
     });
   });
 
@@ -403,7 +405,7 @@ describe('xprov serve (end to end)', () => {
 
   it('warns when the socket mode lets every local user connect', async () => {
     const socketPath = path.join(tempDir(), 'x.sock');
-    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--socket-mode', '0666']);
+    const xprov = await serveCommand(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--socket-mode', '0666']);
     assert.equal(lstatSync(socketPath).mode & 0o777, 0o666);
     const warning = xprov.logLines().find((l) => l.level === 40 && typeof l.msg === 'string' && l.msg.startsWith('socketMode lets every local user connect'));
     assert.equal(warning?.socketMode, '0666');
@@ -412,7 +414,7 @@ describe('xprov serve (end to end)', () => {
 
   it('answers a DNS-rebinding request (Host: evil.example) over TCP with 421 and no key, the daemon with its key', async () => {
     const port = await freePort();
-    const xprov = await serveXprov([
+    const xprov = await serveCommand([
       '--store',
       privateExample('symmetric-key-payload.yaml'),
       '--listen',
@@ -433,15 +435,15 @@ describe('xprov serve (end to end)', () => {
   });
 
   it('lists every store form in serve --help (issue 8: credentials: and dps: were missing)', async () => {
-    const help = runXprov(['serve', '--help']);
-    assert.equal(await help.exited, 0);
-    assert.match(help.stdout(), /credentials:DIR/);
-    assert.match(help.stdout(), /dps:SETTINGS/);
-    assert.match(help.stdout(), /--max-connections VALUE\n.*\[default: 64\]/);
-    assert.match(help.stdout(), /--allowed-host VALUE/);
+    const help = await runCommand(['serve', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /credentials:DIR/);
+    assert.match(help.stdout, /dps:SETTINGS/);
+    assert.match(help.stdout, /--max-connections VALUE\n.*\[default: 64\]/);
+    assert.match(help.stdout, /--allowed-host VALUE/);
   });
 
-  it('prints its version and help', async () => {
+  it('prints its version and help (the shipped bin)', async () => {
     const version = runXprov(['--version']);
     assert.equal(await version.exited, 0);
     assert.match(version.stdout(), /^\d+\.\d+\.\d+\n$/);

@@ -1,5 +1,6 @@
 /**
- * End to end: `xprov store set|show|validate` as shipped (bin/xprov.cjs), on real files.
+ * `xprov store set|show|validate` on real files: in-process, and as shipped
+ * (bin/xprov.cjs) for the smoke test and the writer killed half-way.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { privateExample } from '../support/private-examples.js';
 import { registerSecret } from '../support/secrets.js';
 import { PAUSED, STORE_SET_PAUSED } from '../support/store-set-paused.js';
 import { tempDir } from '../support/tmp.js';
-import { type RunOptions, type XprovProcess, runXprov, serveXprov } from '../support/xprov-process.js';
+import { type CliOptions, type CommandRun, runCommand, serveCommand } from '../support/cli-run.js';
+import { type XprovProcess, runXprov } from '../support/xprov-process.js';
 
 const KEY = Buffer.from('store-cli-test-key-not-a-secret!').toString('base64');
 const KEY2 = Buffer.from('store-cli-test-key-number-two!!!').toString('base64');
@@ -21,9 +23,14 @@ registerSecret(KEY);
 registerSecret(KEY2);
 const CONNECTION_STRING = `HostName=hub.azure-devices.net;DeviceId=dev1;SharedAccessKey=${KEY}`;
 
-/** Runs `xprov store ARGS` to its end. */
-async function store(args: readonly string[], options: RunOptions = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const proc = runXprov(['store', ...args], options);
+/** Runs `xprov store ARGS` to its end, in-process. */
+function store(args: readonly string[], options: CliOptions = {}): Promise<CommandRun> {
+  return runCommand(['store', ...args], options);
+}
+
+/** Runs `xprov store ARGS` to its end as the shipped bin. */
+async function shippedStore(args: readonly string[], input: string): Promise<CommandRun> {
+  const proc = runXprov(['store', ...args], { input });
   const code = await proc.exited;
   return { code, stdout: proc.stdout(), stderr: proc.stderr() };
 }
@@ -48,7 +55,8 @@ describe('xprov store (end to end)', () => {
 
   describe('set', () => {
     it('writes a 0600 store file from a connection string read from stdin, which serves', async () => {
-      const res = await store(['set', '--store', file, '--connection-string-file', '-'], { input: `${CONNECTION_STRING}\n` });
+      // The shipped bin (the smoke test of the command), its stdin a pipe.
+      const res = await shippedStore(['set', '--store', file, '--connection-string-file', '-'], `${CONNECTION_STRING}\n`);
       assert.deepEqual(res, { code: 0, stdout: `wrote ${file}\n`, stderr: '' });
       assert.equal(statSync(file).mode & 0o777, 0o600);
       assert.deepEqual(readStore(file), {
@@ -57,7 +65,7 @@ describe('xprov store (end to end)', () => {
         credentials: { authType: 'symmetric-key', source: 'payload', key: KEY },
       });
       const endpoint = `unix://${path.join(dir, 'x.sock')}`;
-      const xprov = await serveXprov(['--store', file, '--listen', endpoint]);
+      const xprov = await serveCommand(['--store', file, '--listen', endpoint]);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'dev1');
       await xprov.stop();
     });
@@ -211,7 +219,7 @@ describe('xprov store (end to end)', () => {
       assert.equal((await store(['set', '--store', file, '--connection-string-file', '-'], { input: CONNECTION_STRING })).code, 0);
       const before = readFileSync(file, 'utf8');
       const endpoint = `unix://${path.join(dir, 'x.sock')}`;
-      const xprov = await serveXprov(['--store', file, '--listen', endpoint]);
+      const xprov = await serveCommand(['--store', file, '--listen', endpoint]);
 
       // A test-only writer (store set with an in-process hook) stops with the new content on disk, checked, not yet renamed.
       const writer: XprovProcess = runXprov(['--store', file, '--hub', 'hub.azure-devices.net', '--device', 'dev2', '--key-file', '-'], {

@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import createClient from 'openapi-fetch';
 import YAML from 'yaml';
 import type { paths } from '../../generated/types.js';
-import { freePort, privateStore } from '../support/cli-run.js';
-import { serveXprov } from '../support/xprov-process.js';
+import { freePort, privateStore, serveCommand } from '../support/cli-run.js';
 
 const query = { 'api-version': '2019-04-10' } as const;
 
@@ -17,7 +16,7 @@ describe('a client generated from the spec (openapi-fetch + generated/types.ts)'
   it('round-trips every operation against xprov over TCP', async () => {
     const store = privateStore('symmetric-key-payload.yaml');
     const port = await freePort();
-    const xprov = await serveXprov(['--store', store, '--listen', `http://127.0.0.1:${port}`]);
+    const xprov = await serveCommand(['--store', store, '--listen', `http://127.0.0.1:${port}`]);
     try {
       const client = createClient<paths>({ baseUrl: `http://127.0.0.1:${port}` });
 

@@ -16,6 +16,11 @@ export function recordOutput(source: string, text: string): void {
   outputs.push({ source, text });
 }
 
+/** Everything recorded so far (for the tests of the helpers that record it). */
+export function recordedOutput(): readonly { readonly source: string; readonly text: string }[] {
+  return outputs;
+}
+
 /** Registers a secret the tests handed to xprov (a key, base64 of PEM, PEM text). */
 export function registerSecret(secret: string): void {
   if (secret.length < 16) {

@@ -7,6 +7,7 @@
  * environment variable or anything else to stop there.
  */
 import { fileURLToPath } from 'node:url';
+import { processIo } from '../../src/cli/shared/io.js';
 import { storeSet } from '../../src/cli/store-set.js';
 
 /** What this script prints on stderr once it has stopped. */
@@ -24,7 +25,7 @@ function forever(): Promise<never> {
 
 // Run, not imported (the tests import it for its path and message).
 if (process.argv[1] === STORE_SET_PAUSED) {
-  const code = await storeSet(process.argv.slice(2), {
+  const code = await storeSet(process.argv.slice(2), processIo(), {
     beforeReplace: async (temp) => {
       process.stderr.write(`${PAUSED} (new content in ${temp})\n`);
       await forever();

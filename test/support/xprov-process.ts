@@ -1,6 +1,8 @@
 /**
  * Runs the shipped xprov (bin/xprov.cjs and its bundle) as a child process, records
- * its output for the secrets scan, and stops it.
+ * its output for the secrets scan, and stops it: for the smoke tests of the commands
+ * and the tests of signals, sockets and systemd. Other CLI tests run in-process
+ * (cli-run.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { launcher } from './paths.js';

@@ -6,6 +6,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ExternalProvisioningClient } from '../../client/client.js';
 import { EndpointSyntaxError, TransportError, UsageError } from '../../errors.js';
 import { parseOrUsage } from './parse-or-usage.js';
+import type { CliIo } from './io.js';
 
 /** The options every endpoint command takes besides its own. */
 const COMMON_OPTIONS = { help: { type: 'boolean', short: 'h' }, 'timeout-ms': { type: 'string' } } as const;
@@ -45,14 +46,14 @@ export function endpointClient(command: string, positionals: readonly string[], 
 
 /**
  * Runs `talk`; when the endpoint gives no answer (TransportError), prints why on one
- * line and resolves with exit code 1.
+ * line of `io`'s stderr and resolves with exit code 1.
  */
-export async function exitOnTransportError(talk: () => Promise<number>): Promise<number> {
+export async function exitOnTransportError(io: CliIo, talk: () => Promise<number>): Promise<number> {
   try {
     return await talk();
   } catch (err) {
     if (err instanceof TransportError) {
-      process.stderr.write(`xprov: ${err.message}\n`);
+      io.stderr.write(`xprov: ${err.message}\n`);
       return 1;
     }
     throw err;

@@ -1,45 +1,46 @@
 /**
- * Running the service until a stop signal, shared by `xprov serve` and `xprov mock`.
+ * Running the service until it is told to stop, shared by `xprov serve` and `xprov mock`.
  */
 import type { ServeConfig } from '../../config/config.js';
 import { exitCodeFor } from '../../errors.js';
-import { causeChain, createLogger } from '../../log.js';
+import { causeChain } from '../../log.js';
 import { type RunningService, startService } from '../../server/serve.js';
 import { takePassedSockets } from '../../server/systemd.js';
 import type { Store } from '../../store/store.js';
+import type { CliIo } from './io.js';
 
 /**
  * Starts the service described by `config` (serving `store` instead of opening
- * `config.store` when given) and runs it until SIGTERM/SIGINT; resolves with the exit
- * code: 0 after a graceful stop, 1 when it cannot start or stop cleanly.
+ * `config.store` when given) and runs it until `io` says stop (SIGTERM/SIGINT);
+ * resolves with the exit code: 0 after a graceful stop, 1 when it cannot start or
+ * stop cleanly.
  */
-export async function runService(config: ServeConfig, store?: Store): Promise<number> {
-  const log = createLogger(config.logLevel);
+export async function runService(config: ServeConfig, io: CliIo, store?: Store): Promise<number> {
+  const log = io.logger(config.logLevel, 'stdout');
   // Handlers go in before anything starts, so that a signal arriving while starting is
   // not fatal: the service stops as soon as it is up.
-  let signalled: NodeJS.Signals | undefined;
+  let signalled: string | undefined;
   let onStop: (() => void) | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const stopListening = io.onStop((signal) => {
     if (signalled === undefined) {
       signalled = signal;
       onStop?.();
     }
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  });
 
-  const passed = takePassedSockets(process.env, process.pid);
+  const passed = takePassedSockets(io.env, process.pid);
   let service: RunningService;
   try {
     service = await startService(config, log, passed, store);
   } catch (err) {
+    stopListening();
     if (exitCodeFor(err) !== undefined) {
       // A store's own settings file (e.g. the DPS settings) is configuration too: the
       // CLI's main prints it and exits 2.
       throw err;
     }
     log.fatal({ cause: causeChain(err) }, 'cannot start');
-    process.stderr.write(`xprov: cannot start: ${(err as Error).message}\n`);
+    io.stderr.write(`xprov: cannot start: ${(err as Error).message}\n`);
     return 1;
   }
   return new Promise<number>((resolve) => {
@@ -48,10 +49,12 @@ export async function runService(config: ServeConfig, store?: Store): Promise<nu
       service.stop().then(
         (clean) => {
           log.info({ clean }, 'stopped');
+          stopListening();
           resolve(0);
         },
         (err: unknown) => {
           log.error({ cause: causeChain(err) }, 'error while stopping');
+          stopListening();
           resolve(1);
         },
       );

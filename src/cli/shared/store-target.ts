@@ -10,6 +10,7 @@ import { CredentialsDirSource } from '../../store/credentials-dir-store.js';
 import { StoreFileSource } from '../../store/file-store.js';
 import type { StoreSource } from '../../store/store-source.js';
 import { serveConfigFromArgs } from './serve-options.js';
+import type { CliIo } from './io.js';
 
 /** The parseArgs options naming the store. */
 export const TARGET_OPTIONS = {
@@ -32,14 +33,14 @@ export interface StoreTarget {
   readonly insecurePermissions: boolean;
 }
 
-/** The store named by the TARGET_OPTIONS values; UsageError when they are wrong. */
-export function storeTarget(values: { readonly store?: string; readonly config?: string; readonly 'insecure-permissions'?: boolean }): StoreTarget {
+/** The store named by the TARGET_OPTIONS values, in `io`'s context; UsageError when they are wrong. */
+export function storeTarget(values: { readonly store?: string; readonly config?: string; readonly 'insecure-permissions'?: boolean }, io: CliIo): StoreTarget {
   const args = [
     ...(values.config === undefined ? [] : ['--config', values.config]),
     ...(values.store === undefined ? [] : ['--store', values.store]),
     ...(values['insecure-permissions'] === true ? ['--insecure-permissions'] : []),
   ];
-  const config = serveConfigFromArgs(args);
+  const config = serveConfigFromArgs(args, io);
   return { location: config.store, insecurePermissions: config.insecurePermissions };
 }
 
