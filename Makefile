@@ -65,7 +65,7 @@ tools:
 # Biome: the linter (its recommended rules) and the formatter (biome.json); `npx biome
 # check --write .` fixes what it can.
 lint: $(NODE_MODULES)
-	npx biome check .
+	npx biome check --error-on-warnings .
 
 # Fails when an import goes against the layer order, a command imports another command,
 # or imports form a cycle (the rules and the layer order: .dependency-cruiser.cjs).

@@ -7,11 +7,21 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LISTEN_URL, type ListenerSpec, parseListenUrl } from '../endpoint/endpoint-url.js';
-import { normaliseAllowedHost } from '../endpoint/host-names.js';
 import { ConfigError } from '../errors.js';
 import { readTrustedFileSync } from '../files/trust.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { parseYamlStrict } from '../yaml-text.js';
+import {
+  type Raw,
+  asBoolean,
+  asString,
+  asStringList,
+  parseAllowedHosts,
+  parseLogLevel,
+  parseMaxConnections,
+  parseMs,
+  parseSocketMode,
+} from './setting-values.js';
 import { type StoreLocation, parseStoreLocation } from './store-location.js';
 
 /** The settings of `xprov serve`, resolved and checked. */
@@ -46,9 +56,6 @@ export interface ServeConfig {
   /** Host names (lower case, no port) that TCP listeners answer besides loopback ones (DNS-rebinding protection). */
   readonly allowedHosts: readonly string[];
 }
-
-/** The raw value of a setting as given by a flag or the config file. */
-type Raw = string | boolean | number | string[] | undefined;
 
 interface Setting<K extends keyof ServeConfig> {
   readonly key: K;
@@ -160,80 +167,6 @@ export function serveUsage(): string {
     '  --config FILE\n      YAML config file',
     ...lines,
   ].join('\n');
-}
-
-/** Parses a whole number of milliseconds. */
-function parseMs(name: string, raw: Raw): number {
-  const text = typeof raw === 'number' ? String(raw) : raw;
-  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text) || Number(text) === 0) {
-    throw new ConfigError(`${name} must be a positive whole number of milliseconds`);
-  }
-  return Number(text);
-}
-
-function parseSocketMode(raw: Raw): number {
-  const text = typeof raw === 'number' ? raw.toString(8) : raw;
-  if (typeof text !== 'string' || !/^0?[0-7]{3}$/.test(text)) {
-    throw new ConfigError('socketMode must be octal permission bits such as 0660');
-  }
-  const mode = Number.parseInt(text, 8);
-  if ((mode & 0o600) !== 0o600) {
-    throw new ConfigError('socketMode must let the owner read and write the socket (0600 or more)');
-  }
-  return mode;
-}
-
-function parseMaxConnections(raw: Raw): number {
-  const text = typeof raw === 'number' ? String(raw) : raw;
-  if (typeof text !== 'string' || !/^\d{1,6}$/.test(text) || Number(text) === 0) {
-    throw new ConfigError('maxConnections must be a positive whole number (default 64)');
-  }
-  return Number(text);
-}
-
-function parseAllowedHosts(raw: Raw): string[] {
-  const hosts = raw === undefined ? [] : asStringList('allowedHosts', raw);
-  return hosts.map((host) => {
-    const name = normaliseAllowedHost(host);
-    if (name === undefined) {
-      throw new ConfigError(
-        `allowedHosts: ${JSON.stringify(host)} is not a host name or address (give it without scheme, port or path, e.g. edge-gateway.local)`,
-      );
-    }
-    return name;
-  });
-}
-
-function parseLogLevel(raw: Raw): LogLevel {
-  const level = LOG_LEVELS.find((l) => l === raw);
-  if (level === undefined) {
-    throw new ConfigError(`logLevel must be one of: ${LOG_LEVELS.join(', ')}`);
-  }
-  return level;
-}
-
-function asString(name: string, raw: Raw): string {
-  if (typeof raw !== 'string') {
-    throw new ConfigError(`${name} must be a string`);
-  }
-  return raw;
-}
-
-function asBoolean(name: string, raw: Raw): boolean {
-  if (typeof raw !== 'boolean') {
-    throw new ConfigError(`${name} must be true or false`);
-  }
-  return raw;
-}
-
-function asStringList(name: string, raw: Raw): string[] {
-  if (typeof raw === 'string') {
-    return [raw];
-  }
-  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string')) {
-    return raw;
-  }
-  throw new ConfigError(`${name} must be a string or a list of strings`);
 }
 
 /** Config files are a few settings; larger ones are refused unread. */
