@@ -16,7 +16,10 @@ $(NODE_MODULES): package.json package-lock.json
 install: $(NODE_MODULES)
 
 # Type-check and compile everything (src, tests, scripts) into build/.
+# tsc never deletes an output whose source went away: a moved test would still run
+# from its stale copy, so the compiled tree is made anew (tsc compiles it all anyway).
 build/.stamp: $(NODE_MODULES) $(SOURCES) tsconfig.client.json
+	rm -rf build/src build/test build/scripts build/bench build/generated build/package.json
 	npx tsc -p tsconfig.json
 	npx tsc -p tsconfig.client.json
 	touch $@
