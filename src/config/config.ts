@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.js';
 import { readTrustedFileSync } from '../files/trust.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { parseYamlStrict } from '../yaml-text.js';
-import { type StoreLocation, parseStoreLocation } from './store-location.js';
+import { DEFAULT_TPM_TCTI, type StoreLocation, parseStoreLocation } from './store-location.js';
 
 /** The settings of `xprov serve`, resolved and checked. */
 export interface ServeConfig {
@@ -45,6 +45,8 @@ export interface ServeConfig {
   readonly maxConnections: number;
   /** Host names (lower case, no port) that TCP listeners answer besides loopback ones (DNS-rebinding protection). */
   readonly allowedHosts: readonly string[];
+  /** How a `tpm:` store reaches its TPM (tpm2-tools' TCTI). */
+  readonly tpmTcti: string;
 }
 
 /** The raw value of a setting as given by a flag or the config file. */
@@ -69,7 +71,7 @@ export const SETTINGS = [
     flag: 'store',
     type: 'string',
     default: DEFAULT_STORE,
-    help: 'where provisioning information comes from: a path or file: URL of a YAML/JSON store file; credentials:DIR, a directory of one file per field (credentials: alone is systemd\'s $CREDENTIALS_DIRECTORY); or dps:SETTINGS, register with DPS using that settings file',
+    help: 'where provisioning information comes from: a path or file: URL of a YAML/JSON store file; credentials:DIR, a directory of one file per field (credentials: alone is systemd\'s $CREDENTIALS_DIRECTORY); dps:SETTINGS, register with DPS using that settings file; or tpm:INDEX[?format=document|connection-string][&auth=FILE], a TPM 2.0 NV index (e.g. tpm:0x01000bb9)',
   },
   { key: 'listen', flag: 'listen', type: 'string', multiple: true, default: undefined, help: `where to listen, repeatable: unix:///abs.sock, http://127.0.0.1:PORT, fd://NAME (a socket systemd passes, by its FileDescriptorName=; fd:// alone: all of them) (default ${DEFAULT_LISTEN_URL}, or the sockets systemd passes)` },
   { key: 'socketMode', flag: 'socket-mode', type: 'string', default: '0660', help: 'octal permission bits of created Unix sockets' },
@@ -89,6 +91,7 @@ export const SETTINGS = [
     default: undefined,
     help: 'a Host name or address TCP listeners answer besides localhost, 127.0.0.0/8 and [::1] (others get 421: DNS-rebinding protection), repeatable',
   },
+  { key: 'tpmTcti', flag: 'tpm-tcti', type: 'string', default: DEFAULT_TPM_TCTI, help: "how a tpm: store reaches its TPM, as tpm2-tools' TCTI: device:/dev/tpmrm0 (the kernel's resource manager), device:/dev/tpm0, tabrmd:, swtpm:host=127.0.0.1,port=2321" },
   { key: 'insecurePermissions', flag: 'insecure-permissions', type: 'boolean', default: false, help: 'use store, key, settings and state files that are not trusted (owner, mode or path: refused otherwise), and Unix sockets in a directory others could change, with a warning' },
 ] as const satisfies readonly Setting<keyof ServeConfig>[];
 
@@ -163,6 +166,14 @@ function parseAllowedHosts(raw: Raw): string[] {
     }
     return name;
   });
+}
+
+/** A TCTI is `name` or `name:config`, printable, one line (it goes into the tools' environment). */
+function parseTpmTcti(raw: Raw): string {
+  if (typeof raw !== 'string' || !/^[a-z][a-z0-9_-]*(:[\x21-\x7e]{0,200})?$/.test(raw)) {
+    throw new ConfigError('tpmTcti must be a tpm2-tools TCTI such as device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321');
+  }
+  return raw;
 }
 
 function parseLogLevel(raw: Raw): LogLevel {
@@ -305,5 +316,6 @@ export function parseServeConfig(argv: readonly string[], context: ConfigContext
     insecurePermissions: asBoolean('insecurePermissions', raw('insecurePermissions')),
     maxConnections: parseMaxConnections(raw('maxConnections')),
     allowedHosts: parseAllowedHosts(raw('allowedHosts')),
+    tpmTcti: parseTpmTcti(raw('tpmTcti')),
   };
 }

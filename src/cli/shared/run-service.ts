@@ -27,6 +27,15 @@ export async function runService(config: ServeConfig, store?: Store): Promise<nu
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP re-reads the store (a TPM index cannot be watched), as daemons conventionally
+  // reload; before the service is up there is nothing to re-read, and it is not fatal.
+  let running: RunningService | undefined;
+  process.on('SIGHUP', () => {
+    running?.reload().then(
+      (reloaded) => log.info({ reloaded }, reloaded ? 'SIGHUP: store read again' : 'SIGHUP: this store has nothing to read again'),
+      (err: unknown) => log.error({ cause: causeChain(err) }, 'SIGHUP: reading the store again failed'),
+    );
+  });
 
   const passed = takePassedSockets(process.env, process.pid);
   let service: RunningService;
@@ -42,6 +51,7 @@ export async function runService(config: ServeConfig, store?: Store): Promise<nu
     process.stderr.write(`xprov: cannot start: ${(err as Error).message}\n`);
     return 1;
   }
+  running = service;
   return new Promise<number>((resolve) => {
     onStop = () => {
       log.info({ signal: signalled }, 'stopping: finishing in-flight requests');
