@@ -83,25 +83,29 @@ export class TpmSource implements StoreSource {
       }
       throw err;
     }
-    return this.#decode(bytes, warnings, watch);
+    return decodeNvContent(bytes, this.target, warnings);
   }
+}
 
-  #decode(bytes: Buffer, warnings: string[], watch: string[]): SourceRead {
-    const index = `NV index ${formatNvIndex(this.target.index)}`;
-    if (this.target.format === 'connection-string') {
-      const layout = readConnectionStringLayout(bytes);
-      return layout.ok ? { ok: true, value: layout.value, warnings, watch } : { ok: false, problems: [`${index} ${layout.problem}`], watch };
-    }
-    const framed = unframeDocument(bytes);
-    if (!framed.ok) {
-      return { ok: false, problems: [`${index} ${framed.problem}`], watch };
-    }
-    const parsed = parseYamlStrict(framed.text);
-    if (!parsed.ok) {
-      return { ok: false, problems: parsed.problems, watch };
-    }
-    return { ok: true, value: parsed.value, locate: parsed.locate, warnings, watch };
+/**
+ * What the bytes of an NV index hold, as a source read: the one decoding of both
+ * formats, used by the store and by `xprov store set` on the bytes it is about to write.
+ */
+export function decodeNvContent(bytes: Buffer, target: { readonly index: number; readonly format: TpmFormat }, warnings: readonly string[] = []): SourceRead {
+  const index = `NV index ${formatNvIndex(target.index)}`;
+  if (target.format === 'connection-string') {
+    const layout = readConnectionStringLayout(bytes);
+    return layout.ok ? { ok: true, value: layout.value, warnings, watch: [] } : { ok: false, problems: [`${index} ${layout.problem}`], watch: [] };
   }
+  const framed = unframeDocument(bytes);
+  if (!framed.ok) {
+    return { ok: false, problems: [`${index} ${framed.problem}`], watch: [] };
+  }
+  const parsed = parseYamlStrict(framed.text);
+  if (!parsed.ok) {
+    return { ok: false, problems: parsed.problems, watch: [] };
+  }
+  return { ok: true, value: parsed.value, locate: parsed.locate, warnings, watch: [] };
 }
 
 /** Serves the document a TPM NV index holds, read at start, on reprovision and on SIGHUP. */

@@ -130,6 +130,13 @@ export async function nvSize(access: TpmAccess): Promise<number | undefined> {
   return Number(size);
 }
 
+/** The largest NV index this TPM can define (TPM2_PT_NV_INDEX_MAX), when it says. */
+export async function nvIndexMax(tcti: string): Promise<number | undefined> {
+  const text = (await run('tpm2_getcap', ['properties-fixed'], tcti)).toString('utf8');
+  const raw = /TPM2_PT_NV_INDEX_MAX:\s*\n\s*raw: (0x[0-9a-fA-F]+)/.exec(text)?.[1];
+  return raw === undefined ? undefined : Number(raw);
+}
+
 /** Defines the index, `size` bytes, readable and writable with its auth value (the auth file's, or empty). */
 export async function nvDefine(access: TpmAccess, size: number): Promise<void> {
   await run('tpm2_nvdefine', [formatNvIndex(access.index), '-C', 'o', '-s', String(size), '-a', 'authread|authwrite', ...authArgs('-p', access)], access.tcti);
