@@ -58,9 +58,12 @@ export function tpmReason(stderr: string): { readonly reason: string; readonly r
     const advice = ADVICE.find((a) => a.matches(rc))?.advice;
     return { reason: `${coded[1]} answered ${coded[2]}: ${(coded[3] ?? '').slice(0, 200)}${advice === undefined ? '' : ` (${advice})`}`, rc };
   }
-  const tcti = lines.find((l) => /tcti/i.test(l) && /ERROR/.test(l));
+  // The TCTI's own lines say why the TPM cannot be reached (`ERROR:tcti:file:line:Function() why`).
+  const tcti = lines.find((l) => l.startsWith('ERROR:tcti:'));
   if (tcti !== undefined) {
-    return { reason: `cannot reach the TPM (${tcti.replace(/^ERROR:\S*\s*/, '').slice(0, 200)})`, rc: undefined };
+    const why = tcti.replace(/^ERROR:tcti:\S*\s*/, '').replace(/^\w+\(\)\s*/, '');
+    const errno = lines.map((l) => /^WARNING:tcti:.*errno \d+: (.*)$/.exec(l)?.[1]).find((e) => e !== undefined);
+    return { reason: `cannot reach the TPM (${why}${errno === undefined ? '' : `: ${errno}`})`.slice(0, 200), rc: undefined };
   }
   const last = lines.filter((l) => l.startsWith('ERROR')).pop();
   return { reason: (last ?? 'failed without saying why').slice(0, 200), rc: undefined };

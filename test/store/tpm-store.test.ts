@@ -95,6 +95,18 @@ describe('TPM store (swtpm)', function () {
     assert.ok(!JSON.stringify(lines()).includes('not-the-auth-value'));
   });
 
+  it('answers 503 saying the TPM is in dictionary-attack lockout, even with the right auth value', async () => {
+    const strict = await Swtpm.start();
+    await strict.tool('tpm2_dictionarylockout', ['--setup-parameters', '--max-tries=1', '--recovery-time=1000', '--lockout-recovery-time=1000']);
+    const index = 0x01000bb9;
+    await strict.tool('tpm2_nvdefine', ['0x01000bb9', '-C', 'o', '-s', '1024', '-a', 'authread|authwrite', '-p', `file:${authFile}`]);
+    await strict.tool('tpm2_nvwrite', ['0x01000bb9', '-P', `file:${authFile}`, '-i', '-'], frameDocument(doc('locked')));
+    await assert.rejects(strict.tool('tpm2_nvread', ['0x01000bb9', '-P', 'file:/dev/null']), /0x98E/);
+    store = await TpmStore.open({ tcti: strict.tcti, index, format: 'document', authFile }, captureLog().log);
+    assert.match(await unavailable(store), /0x921.*\(the TPM is in dictionary-attack lockout after wrong auth values: wait for its recovery time or tpm2_dictionarylockout --clear-lockout\)/);
+    await strict.stop();
+  });
+
   it('answers 503 naming a missing index, and that store set defines it', async () => {
     store = await TpmStore.open(target(0x01000fff), captureLog().log);
     assert.match(await unavailable(store), /tpm:0x01000fff: TPM .*0x18B.*the NV index is not defined \(xprov store set defines it\)/);
@@ -140,7 +152,7 @@ describe('TPM store (swtpm)', function () {
       assert.equal((await provisionLikeDaemon(server.endpoint)).deviceId, 'steady');
       const res = await daemonRequest(server.endpoint, 'POST', `/device/reprovision${API_VERSION_QUERY}`);
       assert.equal(res.status, 503);
-      assert.match(res.body.toString('utf8'), /TPM \(swtpm:host=127\.0\.0\.1,port=\d+\): tpm2_nvread: /);
+      assert.match(res.body.toString('utf8'), /TPM \(swtpm:host=127\.0\.0\.1,port=\d+\): tpm2_nvread: cannot reach the TPM \(Cannot connect to swtpm TPM socket: Connection refused\)/);
       assert.equal((await provisionLikeDaemon(server.endpoint)).deviceId, 'steady');
     } finally {
       await tpm.resume();

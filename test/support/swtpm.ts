@@ -107,6 +107,7 @@ export class Swtpm {
           resolve(stdout);
         }
       });
+      child.stdin?.on('error', () => {}); // a tool that fails early closes its stdin: its exit says why
       child.stdin?.end(input ?? '');
     });
   }
