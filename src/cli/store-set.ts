@@ -12,7 +12,8 @@
  * files or stdin (`--key-file -`): arguments are visible to every user in `ps`.
  *
  * The flags choose one kind of credentials (store-set/credentials-input.ts), and each
- * kind builds its document (store-set/documents.ts).
+ * kind builds its document (store-set/documents.ts). A `tpm:` store is written into its
+ * NV index instead (store-set/tpm-write.ts), checked the same way first.
  */
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';

@@ -133,9 +133,20 @@ export async function nvSize(access: TpmAccess): Promise<number | undefined> {
   return Number(size);
 }
 
-/** The largest NV index this TPM can define (TPM2_PT_NV_INDEX_MAX), when it says. */
+/**
+ * The largest NV index this TPM can define (TPM2_PT_NV_INDEX_MAX), when it says; a
+ * TPM that does not is left to refuse a too large index itself when it is defined.
+ */
 export async function nvIndexMax(tcti: string): Promise<number | undefined> {
-  const text = (await run('tpm2_getcap', ['properties-fixed'], tcti)).toString('utf8');
+  let text: string;
+  try {
+    text = (await run('tpm2_getcap', ['properties-fixed'], tcti)).toString('utf8');
+  } catch (err) {
+    if (err instanceof TpmFailure) {
+      return undefined;
+    }
+    throw err;
+  }
   const raw = /TPM2_PT_NV_INDEX_MAX:\s*\n\s*raw: (0x[0-9a-fA-F]+)/.exec(text)?.[1];
   return raw === undefined ? undefined : Number(raw);
 }

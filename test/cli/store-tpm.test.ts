@@ -105,6 +105,28 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
     const validate = await xprov(['store', 'validate', '--store', location, '--tpm-tcti', tpm.tcti]);
     assert.equal(validate.code, 0, validate.stderr);
     assert.match(validate.stdout, /is valid: device doc-device on tpm-hub\.azure-devices\.net/);
+    // Served from the framed document over both transports in one process.
+    const dir = tempDir();
+    const unix = `unix://${path.join(dir, 'api.sock')}`;
+    const tcp = `http://127.0.0.1:${await freePort()}`;
+    const serve = await serveXprov(['--store', location, '--tpm-tcti', tpm.tcti, '--listen', unix, '--listen', tcp]);
+    for (const endpoint of [unix, tcp]) {
+      const answer = await provisionLikeDaemon(endpoint);
+      assert.equal(answer.deviceId, 'doc-device');
+      assert.deepEqual(answer.credentials, { kind: 'symmetric-key-payload', key: Buffer.from(KEY, 'base64') });
+    }
+    assert.equal(await serve.stop(), 0);
+  });
+
+  it('store set refuses a --tpm-nv-size larger than the TPM allows, or different from the defined index, with exit code 2', async () => {
+    const index = nextIndex++;
+    const args = ['store', 'set', '--store', `tpm:${hex(index)}?auth=${authFile}`, '--tpm-tcti', tpm.tcti, '--hub', 'tpm-hub.azure-devices.net', '--device', 'd', '--hsm-key'];
+    const huge = await xprov([...args, '--tpm-nv-size', '4096']);
+    assert.deepEqual([huge.code, huge.stderr], [2, "xprov: --tpm-nv-size 4096 is more than this TPM's largest NV index, 2048 bytes\n"]);
+    assert.equal((await xprov([...args, '--tpm-nv-size', '300'])).code, 0);
+    const other = await xprov([...args, '--tpm-nv-size', '400']);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, new RegExp(`NV index ${hex(index)} is defined already, with 300 bytes: --tpm-nv-size applies only when store set defines it`));
   });
 
   it('store set checks the content as serve would before touching the TPM: a refused document defines nothing', async () => {

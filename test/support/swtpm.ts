@@ -114,7 +114,7 @@ export class Swtpm {
 }
 
 /** The tpm2 tools xprov runs, wrapped by recordArgv. */
-const WRAPPED = ['tpm2_nvread', 'tpm2_nvwrite', 'tpm2_nvdefine', 'tpm2_nvreadpublic'];
+const WRAPPED = ['tpm2_nvread', 'tpm2_nvwrite', 'tpm2_nvdefine', 'tpm2_nvreadpublic', 'tpm2_getcap'];
 
 /**
  * Puts argv-recording wrappers of the tpm2 tools first on PATH (until `restore`), and

@@ -78,8 +78,11 @@ export async function writeTpmStore(
   }
   if (existing === undefined) {
     const max = await nvIndexMax(target.tcti);
+    if (max !== undefined && needed > max) {
+      throw new RefusedError([tooLarge(doc, needed, `this TPM's largest NV index is ${max} bytes`)]);
+    }
     if (max !== undefined && size > max) {
-      throw new RefusedError([tooLarge(doc, size, `this TPM's largest NV index is ${max} bytes`)]);
+      throw new UsageError(`--tpm-nv-size ${size} is more than this TPM's largest NV index, ${max} bytes`);
     }
   }
   // The connection string fills the whole index (the rest 0x00), so nothing of a longer string before survives.
