@@ -112,7 +112,7 @@ export function decodeNvContent(bytes: Buffer, target: { readonly index: number;
 export class TpmStore extends ReloadingStore {
   private constructor(target: TpmTarget, options: TpmStoreOptions, log: Logger) {
     const source = new TpmSource(target, options.insecurePermissions === true);
-    super(`tpm ${source.label} (${target.format}, TCTI ${target.tcti})`, source, log);
+    super(`tpm ${formatNvIndex(target.index)} (format ${target.format}, TCTI ${target.tcti})`, source, log);
   }
 
   /** Reads the index once. Never rejects for a TPM error: the store then answers StoreUnavailableError until a reload succeeds. */

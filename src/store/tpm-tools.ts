@@ -23,10 +23,18 @@ export interface TpmAccess {
   readonly authFile?: string;
 }
 
-/** NV indices are at most a few KiB (TPM2_PT_NV_INDEX_MAX: 2048 on swtpm); more output is not a TPM's. */
-const MAX_OUTPUT_BYTES = 64 * 1024;
-/** A TPM answers an NV command in well under a second; a hung resource manager must not hang xprov. */
-const TOOL_TIMEOUT_MS = 15_000;
+/** How long a tool may run and how much it may print. */
+export interface ToolLimits {
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+}
+
+/**
+ * A TPM answers an NV command in well under a second (a hung resource manager must
+ * not hang xprov), and NV indices are at most a few KiB (TPM2_PT_NV_INDEX_MAX: 2048 on
+ * swtpm): more output is not a TPM's.
+ */
+export const TOOL_LIMITS: ToolLimits = { timeoutMs: 15_000, maxOutputBytes: 64 * 1024 };
 
 /** A tpm2-tools call failed; `message` is the TPM's or the tool's reason (never a value it was given). */
 export class TpmFailure extends Error {
@@ -69,16 +77,18 @@ export function tpmReason(stderr: string): { readonly reason: string; readonly r
   return { reason: (last ?? 'failed without saying why').slice(0, 200), rc: undefined };
 }
 
-/** Runs one tool: `input` on its stdin; resolves with its stdout. */
-function run(tool: string, args: readonly string[], tcti: string, input?: Buffer): Promise<Buffer> {
+/** Runs one tool: `input` on its stdin; resolves with its stdout, rejects with TpmFailure. */
+export function runTpmTool(tool: string, args: readonly string[], tcti: string, input?: Buffer, limits: ToolLimits = TOOL_LIMITS): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       tool,
       args,
       {
         encoding: 'buffer',
-        timeout: TOOL_TIMEOUT_MS,
-        maxBuffer: MAX_OUTPUT_BYTES,
+        timeout: limits.timeoutMs,
+        // A tool stuck in a TPM call may not heed SIGTERM.
+        killSignal: 'SIGKILL',
+        maxBuffer: limits.maxOutputBytes,
         // Nothing of xprov's environment: PATH to find the tool, the TCTI to find the TPM.
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TPM2TOOLS_TCTI: tcti },
       },
@@ -91,9 +101,9 @@ function run(tool: string, args: readonly string[], tcti: string, input?: Buffer
         if (code === 'ENOENT') {
           reject(new TpmFailure(`${tool} is not installed (Debian: apt-get install tpm2-tools)`, undefined));
         } else if (err.killed === true && code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-          reject(new TpmFailure(`${tool} got no answer from the TPM within ${TOOL_TIMEOUT_MS / 1000} s (TCTI ${tcti})`, undefined));
+          reject(new TpmFailure(`${tool} got no answer from the TPM within ${limits.timeoutMs / 1000} s (TCTI ${tcti})`, undefined));
         } else if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-          reject(new TpmFailure(`${tool} printed more than ${MAX_OUTPUT_BYTES} bytes`, undefined));
+          reject(new TpmFailure(`${tool} printed more than ${limits.maxOutputBytes} bytes`, undefined));
         } else {
           const { reason, rc } = tpmReason(stderr.toString('utf8'));
           reject(new TpmFailure(`${tool}: ${reason}`, rc));
@@ -112,14 +122,14 @@ function authArgs(flag: string, access: TpmAccess): string[] {
 
 /** The index's whole content. */
 export function nvRead(access: TpmAccess): Promise<Buffer> {
-  return run('tpm2_nvread', [formatNvIndex(access.index), ...authArgs('-P', access)], access.tcti);
+  return runTpmTool('tpm2_nvread', [formatNvIndex(access.index), ...authArgs('-P', access)], access.tcti);
 }
 
 /** The index's size in bytes, or undefined when it is not defined. */
 export async function nvSize(access: TpmAccess): Promise<number | undefined> {
   let text: string;
   try {
-    text = (await run('tpm2_nvreadpublic', [formatNvIndex(access.index)], access.tcti)).toString('utf8');
+    text = (await runTpmTool('tpm2_nvreadpublic', [formatNvIndex(access.index)], access.tcti)).toString('utf8');
   } catch (err) {
     if (err instanceof TpmFailure && err.rc !== undefined && (err.rc & 0xfff) === 0x18b) {
       return undefined;
@@ -140,7 +150,7 @@ export async function nvSize(access: TpmAccess): Promise<number | undefined> {
 export async function nvIndexMax(tcti: string): Promise<number | undefined> {
   let text: string;
   try {
-    text = (await run('tpm2_getcap', ['properties-fixed'], tcti)).toString('utf8');
+    text = (await runTpmTool('tpm2_getcap', ['properties-fixed'], tcti)).toString('utf8');
   } catch (err) {
     if (err instanceof TpmFailure) {
       return undefined;
@@ -153,10 +163,10 @@ export async function nvIndexMax(tcti: string): Promise<number | undefined> {
 
 /** Defines the index, `size` bytes, readable and writable with its auth value (the auth file's, or empty). */
 export async function nvDefine(access: TpmAccess, size: number): Promise<void> {
-  await run('tpm2_nvdefine', [formatNvIndex(access.index), '-C', 'o', '-s', String(size), '-a', 'authread|authwrite', ...authArgs('-p', access)], access.tcti);
+  await runTpmTool('tpm2_nvdefine', [formatNvIndex(access.index), '-C', 'o', '-s', String(size), '-a', 'authread|authwrite', ...authArgs('-p', access)], access.tcti);
 }
 
 /** Writes `data` at the start of the index, through stdin. */
 export async function nvWrite(access: TpmAccess, data: Buffer): Promise<void> {
-  await run('tpm2_nvwrite', [formatNvIndex(access.index), ...authArgs('-P', access), '-i', '-'], access.tcti, data);
+  await runTpmTool('tpm2_nvwrite', [formatNvIndex(access.index), ...authArgs('-P', access), '-i', '-'], access.tcti, data);
 }

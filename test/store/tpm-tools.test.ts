@@ -1,5 +1,26 @@
 import assert from 'node:assert/strict';
-import { tpmReason } from '../../src/store/tpm-tools.js';
+import { chmodSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { TpmFailure, runTpmTool, tpmReason } from '../../src/store/tpm-tools.js';
+import { tempDir } from '../support/tmp.js';
+
+/** A stand-in for a tpm2 tool: a shell script `body`, in a fresh directory. */
+function fakeTool(body: string): string {
+  const file = path.join(tempDir(), 'tpm2_fake');
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+async function failure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof TpmFailure, String(err));
+    return err.message;
+  }
+  assert.fail('expected a TpmFailure');
+}
 
 describe('tpm2-tools reasons', () => {
   it("names the TPM's response code and reason, with advice for the common ones", () => {
@@ -36,4 +57,34 @@ describe('tpm2-tools reasons', () => {
     const { reason } = tpmReason(`ERROR: ${'\u001b[31m'}${'x'.repeat(1000)}`);
     assert.ok(reason.length <= 200 && !reason.includes('\u001b'));
   });
+
+  describe('running a tool', () => {
+    const limits = { timeoutMs: 300, maxOutputBytes: 1024 };
+
+    it('kills a tool that hangs (a stuck resource manager), even one that ignores SIGTERM', async () => {
+      const started = Date.now();
+      const message = await failure(runTpmTool(fakeTool("trap '' TERM; exec sleep 30"), [], 'swtpm:port=1', undefined, limits));
+      assert.match(message, /tpm2_fake got no answer from the TPM within 0\.3 s \(TCTI swtpm:port=1\)/);
+      assert.ok(Date.now() - started < 5000);
+    });
+
+    it('stops reading a tool that prints without end', async () => {
+      assert.match(await failure(runTpmTool(fakeTool('yes'), [], 'x', undefined, limits)), /printed more than 1024 bytes/);
+    });
+
+    it('says how to install a missing tool', async () => {
+      assert.match(await failure(runTpmTool('/nonexistent/tpm2_nvread', [], 'x')), /is not installed \(Debian: apt-get install tpm2-tools\)/);
+    });
+
+    it('gives the tool its input on stdin and only PATH and the TCTI in its environment', async () => {
+      process.env.XPROV_TEST_MARKER = 'must-not-reach-the-tools';
+      try {
+        const out = await runTpmTool(fakeTool('cat; env | cut -d= -f1 | grep -v "^PWD$" | sort'), [], 'device:/dev/tpmrm0', Buffer.from('data\n'), limits);
+        assert.equal(out.toString('utf8'), 'data\nPATH\nTPM2TOOLS_TCTI\n');
+      } finally {
+        delete process.env.XPROV_TEST_MARKER;
+      }
+    });
+  });
 });
+
