@@ -18,14 +18,15 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
+import { formatNvIndex } from '../config/store-location.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { formatNvIndex } from '../config/store-location.js';
 import { StoreFileSource } from '../store/file-store.js';
 import { loadSource } from '../store/store-source.js';
+import { tpmTargetOf } from '../store/tpm-store.js';
 import { TpmFailure } from '../store/tpm-tools.js';
 import { parseOrUsage } from './shared/parse-or-usage.js';
-import { TARGET_USAGE, storeTarget, tpmTarget } from './shared/store-target.js';
+import { TARGET_USAGE, storeTarget } from './shared/store-target.js';
 import { credentialsInput } from './store-set/credentials-input.js';
 import { storeDocument } from './store-set/documents.js';
 import { Inputs } from './store-set/inputs.js';
@@ -135,7 +136,7 @@ export async function storeSet(argv: readonly string[], seams: StoreSetSeams = {
     process.stderr.write('xprov: warning: a secret on the command line is visible to every user (ps) and in shell history; prefer a file or stdin (-)\n');
   }
   if (location.kind === 'tpm') {
-    return storeSetTpm(location, tpmTarget(target, location), doc, { insecurePermissions: target.insecurePermissions, ...(nvSize === undefined ? {} : { nvSize }) });
+    return storeSetTpm(location, tpmTargetOf(location, target.tpmTcti), doc, { insecurePermissions: target.insecurePermissions, ...(nvSize === undefined ? {} : { nvSize }) });
   }
   const file = location.path;
   const text = `# xprov store file, written by \`xprov store set\` (see \`xprov store show\`).\n${YAML.stringify(doc)}`;

@@ -7,7 +7,7 @@ import { CredentialsDirStore } from './credentials-dir-store.js';
 import { DpsStore } from './dps-store.js';
 import { FileStore } from './file-store.js';
 import type { Store } from './store.js';
-import { TpmStore } from './tpm-store.js';
+import { TpmStore, tpmTargetOf } from './tpm-store.js';
 
 /** How stores treat the files they serve from. */
 export interface StoreOptions {
@@ -15,11 +15,6 @@ export interface StoreOptions {
   readonly insecurePermissions: boolean;
   /** The TCTI a TPM store reaches its TPM by (default DEFAULT_TPM_TCTI). */
   readonly tpmTcti?: string;
-}
-
-/** The index and auth file of a tpm: location. */
-function tpmAccess(location: Extract<StoreLocation, { kind: 'tpm' }>): { index: number; authFile?: string } {
-  return { index: location.index, ...(location.authFile === undefined ? {} : { authFile: location.authFile }) };
 }
 
 /** Opens the store for `location`; stores report their own problems through their answers. */
@@ -32,6 +27,6 @@ export async function openStore(location: StoreLocation, log: Logger, options: S
     case 'dps':
       return DpsStore.open(location.path, log, options);
     case 'tpm':
-      return TpmStore.open({ ...tpmAccess(location), tcti: options.tpmTcti ?? DEFAULT_TPM_TCTI, format: location.format }, log, options);
+      return TpmStore.open(tpmTargetOf(location, options.tpmTcti ?? DEFAULT_TPM_TCTI), log, options);
   }
 }

@@ -13,7 +13,7 @@
  * The auth file is the index's auth value: a secret, so it must be trusted like one
  * (files/trust.ts) and is read by the tool itself, never put on its command line.
  */
-import { type TpmFormat, formatNvIndex } from '../config/store-location.js';
+import { type StoreLocation, type TpmFormat, formatNvIndex } from '../config/store-location.js';
 import type { Logger } from '../log.js';
 import { parseYamlStrict } from '../yaml-text.js';
 import { readStoreFile } from './read-store-file.js';
@@ -26,6 +26,12 @@ import { type TpmAccess, TpmFailure, nvRead } from './tpm-tools.js';
 /** Where a TPM store is: the index, its format and auth file, and the TCTI. */
 export interface TpmTarget extends TpmAccess {
   readonly format: TpmFormat;
+}
+
+/** The TPM store of a tpm: location, reached by `tcti`. */
+export function tpmTargetOf(location: Extract<StoreLocation, { kind: 'tpm' }>, tcti: string): TpmTarget {
+  const { index, format, authFile } = location;
+  return { tcti, index, format, ...(authFile === undefined ? {} : { authFile }) };
 }
 
 /** Options of TpmStore.open. */

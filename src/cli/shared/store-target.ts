@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { CredentialsDirSource } from '../../store/credentials-dir-store.js';
 import { StoreFileSource } from '../../store/file-store.js';
 import type { StoreSource } from '../../store/store-source.js';
-import { TpmSource, type TpmTarget } from '../../store/tpm-store.js';
+import { TpmSource, tpmTargetOf } from '../../store/tpm-store.js';
 import { serveConfigFromArgs } from './serve-options.js';
 
 /** The parseArgs options naming the store. */
@@ -56,12 +56,6 @@ export function storeTarget(values: {
   return { location: config.store, insecurePermissions: config.insecurePermissions, tpmTcti: config.tpmTcti };
 }
 
-/** Where the TPM store of `location` is. */
-export function tpmTarget(target: StoreTarget, location: Extract<StoreLocation, { kind: 'tpm' }>): TpmTarget {
-  const { index, format, authFile } = location;
-  return { tcti: target.tpmTcti, index, format, ...(authFile === undefined ? {} : { authFile }) };
-}
-
 /** The source the serving store would read `target` from. */
 export function storeSource(target: StoreTarget): StoreSource {
   const { location, insecurePermissions } = target;
@@ -71,7 +65,7 @@ export function storeSource(target: StoreTarget): StoreSource {
     case 'credentials':
       return new CredentialsDirSource(location.dir, insecurePermissions);
     case 'tpm':
-      return new TpmSource(tpmTarget(target, location), insecurePermissions);
+      return new TpmSource(tpmTargetOf(location, target.tpmTcti), insecurePermissions);
     default:
       throw new UsageError(`the store commands work on file, credentials: and tpm: stores, not ${location.kind}:`);
   }
