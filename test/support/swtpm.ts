@@ -28,10 +28,13 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port P with P+1 free too. */
+/**
+ * A port P with P+1 free too, below Linux's ephemeral range (32768 and up), so that
+ * the kernel does not hand either to another test's connection meanwhile.
+ */
 async function freePortPair(): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 20000) * 2;
+    const port = 20000 + Math.floor(Math.random() * 6000) * 2;
     if ((await portFree(port)) && (await portFree(port + 1))) {
       return port;
     }
