@@ -136,7 +136,10 @@ export async function storeSet(argv: readonly string[], seams: StoreSetSeams = {
     process.stderr.write('xprov: warning: a secret on the command line is visible to every user (ps) and in shell history; prefer a file or stdin (-)\n');
   }
   if (location.kind === 'tpm') {
-    return storeSetTpm(location, tpmTargetOf(location, target.tpmTcti), doc, { insecurePermissions: target.insecurePermissions, ...(nvSize === undefined ? {} : { nvSize }) });
+    return storeSetTpm(location, tpmTargetOf(location, target.tpmTcti), doc, {
+      insecurePermissions: target.insecurePermissions,
+      ...(nvSize === undefined ? {} : { nvSize }),
+    });
   }
   const file = location.path;
   const text = `# xprov store file, written by \`xprov store set\` (see \`xprov store show\`).\n${YAML.stringify(doc)}`;

@@ -71,18 +71,49 @@ export const SETTINGS = [
     flag: 'store',
     type: 'string',
     default: DEFAULT_STORE,
-    help: 'where provisioning information comes from: a path or file: URL of a YAML/JSON store file; credentials:DIR, a directory of one file per field (credentials: alone is systemd\'s $CREDENTIALS_DIRECTORY); dps:SETTINGS, register with DPS using that settings file; or tpm:INDEX[?format=document|connection-string][&auth=FILE], a TPM 2.0 NV index (e.g. tpm:0x01000bb9)',
+    help: "where provisioning information comes from: a path or file: URL of a YAML/JSON store file; credentials:DIR, a directory of one file per field (credentials: alone is systemd's $CREDENTIALS_DIRECTORY); dps:SETTINGS, register with DPS using that settings file; or tpm:INDEX[?format=document|connection-string][&auth=FILE], a TPM 2.0 NV index (e.g. tpm:0x01000bb9)",
   },
-  { key: 'listen', flag: 'listen', type: 'string', multiple: true, default: undefined, help: `where to listen, repeatable: unix:///abs.sock, http://127.0.0.1:PORT, fd://NAME (a socket systemd passes, by its FileDescriptorName=; fd:// alone: all of them) (default ${DEFAULT_LISTEN_URL}, or the sockets systemd passes)` },
+  {
+    key: 'listen',
+    flag: 'listen',
+    type: 'string',
+    multiple: true,
+    default: undefined,
+    help: `where to listen, repeatable: unix:///abs.sock, http://127.0.0.1:PORT, fd://NAME (a socket systemd passes, by its FileDescriptorName=; fd:// alone: all of them) (default ${DEFAULT_LISTEN_URL}, or the sockets systemd passes)`,
+  },
   { key: 'socketMode', flag: 'socket-mode', type: 'string', default: '0660', help: 'octal permission bits of created Unix sockets' },
-  { key: 'socketGroup', flag: 'socket-group', type: 'string', default: undefined, help: "group (name or gid) of created Unix sockets (default: the process's group)" },
-  { key: 'allowRemote', flag: 'allow-remote', type: 'boolean', default: false, help: 'allow TCP listeners on non-loopback addresses (plain HTTP carrying secrets!)' },
+  {
+    key: 'socketGroup',
+    flag: 'socket-group',
+    type: 'string',
+    default: undefined,
+    help: "group (name or gid) of created Unix sockets (default: the process's group)",
+  },
+  {
+    key: 'allowRemote',
+    flag: 'allow-remote',
+    type: 'boolean',
+    default: false,
+    help: 'allow TCP listeners on non-loopback addresses (plain HTTP carrying secrets!)',
+  },
   { key: 'logLevel', flag: 'log-level', type: 'string', default: 'info', help: `log level: ${LOG_LEVELS.join(', ')}` },
   { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', type: 'string', default: 10_000, help: 'ms a client has to send its request headers' },
   { key: 'requestTimeoutMs', flag: 'request-timeout-ms', type: 'string', default: 30_000, help: 'ms a client has to send its whole request' },
   { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', type: 'string', default: 5_000, help: 'ms an idle keep-alive connection stays open' },
-  { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', type: 'string', default: 10_000, help: 'ms in-flight requests get on SIGTERM before connections are cut' },
-  { key: 'maxConnections', flag: 'max-connections', type: 'string', default: 64, help: 'open connections across all listeners; at the limit a new one closes the longest idle one, or is closed when all are busy' },
+  {
+    key: 'shutdownTimeoutMs',
+    flag: 'shutdown-timeout-ms',
+    type: 'string',
+    default: 10_000,
+    help: 'ms in-flight requests get on SIGTERM before connections are cut',
+  },
+  {
+    key: 'maxConnections',
+    flag: 'max-connections',
+    type: 'string',
+    default: 64,
+    help: 'open connections across all listeners; at the limit a new one closes the longest idle one, or is closed when all are busy',
+  },
   {
     key: 'allowedHosts',
     flag: 'allowed-host',
@@ -91,8 +122,20 @@ export const SETTINGS = [
     default: undefined,
     help: 'a Host name or address TCP listeners answer besides localhost, 127.0.0.0/8 and [::1] (others get 421: DNS-rebinding protection), repeatable',
   },
-  { key: 'tpmTcti', flag: 'tpm-tcti', type: 'string', default: DEFAULT_TPM_TCTI, help: "how a tpm: store reaches its TPM, as tpm2-tools' TCTI: device:/dev/tpmrm0 (the kernel's resource manager), device:/dev/tpm0, tabrmd:, swtpm:host=127.0.0.1,port=2321" },
-  { key: 'insecurePermissions', flag: 'insecure-permissions', type: 'boolean', default: false, help: 'use store, key, settings and state files that are not trusted (owner, mode or path: refused otherwise), and Unix sockets in a directory others could change, with a warning' },
+  {
+    key: 'tpmTcti',
+    flag: 'tpm-tcti',
+    type: 'string',
+    default: DEFAULT_TPM_TCTI,
+    help: "how a tpm: store reaches its TPM, as tpm2-tools' TCTI: device:/dev/tpmrm0 (the kernel's resource manager), device:/dev/tpm0, tabrmd:, swtpm:host=127.0.0.1,port=2321",
+  },
+  {
+    key: 'insecurePermissions',
+    flag: 'insecure-permissions',
+    type: 'boolean',
+    default: false,
+    help: 'use store, key, settings and state files that are not trusted (owner, mode or path: refused otherwise), and Unix sockets in a directory others could change, with a warning',
+  },
 ] as const satisfies readonly Setting<keyof ServeConfig>[];
 
 /** Where the process is and what it was given, so that parsing stays pure and testable. */
@@ -162,7 +205,9 @@ function parseAllowedHosts(raw: Raw): string[] {
   return hosts.map((host) => {
     const name = normaliseAllowedHost(host);
     if (name === undefined) {
-      throw new ConfigError(`allowedHosts: ${JSON.stringify(host)} is not a host name or address (give it without scheme, port or path, e.g. edge-gateway.local)`);
+      throw new ConfigError(
+        `allowedHosts: ${JSON.stringify(host)} is not a host name or address (give it without scheme, port or path, e.g. edge-gateway.local)`,
+      );
     }
     return name;
   });
@@ -294,19 +339,10 @@ export function parseServeConfig(argv: readonly string[], context: ConfigContext
   const socketGroupRaw = raw('socketGroup');
   return {
     store: parseStoreLocation(asString('store', raw('store')), context.cwd, context.env),
-    listen:
-      listen.length > 0
-        ? listen
-        : context.socketActivated
-          ? [{ kind: 'systemd' }]
-          : [parseListenUrl(DEFAULT_LISTEN_URL, false)],
+    listen: listen.length > 0 ? listen : context.socketActivated ? [{ kind: 'systemd' }] : [parseListenUrl(DEFAULT_LISTEN_URL, false)],
     socketMode: parseSocketMode(raw('socketMode')),
     socketGroup:
-      socketGroupRaw === undefined
-        ? undefined
-        : typeof socketGroupRaw === 'number'
-          ? String(socketGroupRaw)
-          : asString('socketGroup', socketGroupRaw),
+      socketGroupRaw === undefined ? undefined : typeof socketGroupRaw === 'number' ? String(socketGroupRaw) : asString('socketGroup', socketGroupRaw),
     allowRemote,
     logLevel: parseLogLevel(raw('logLevel')),
     headersTimeoutMs: parseMs('headersTimeoutMs', raw('headersTimeoutMs')),

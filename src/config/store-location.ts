@@ -53,7 +53,9 @@ function parseTpmLocation(text: string, cwd: string): StoreLocation {
     } else if (name === 'auth' && value !== '') {
       authFile = path.resolve(cwd, value);
     } else {
-      throw new ConfigError(`store tpm: takes format=document|connection-string and auth=FILE, not ${JSON.stringify(name)}${name === 'auth' ? ' with no file' : name === 'format' ? ' with that value' : ''} (${example})`);
+      throw new ConfigError(
+        `store tpm: takes format=document|connection-string and auth=FILE, not ${JSON.stringify(name)}${name === 'auth' ? ' with no file' : name === 'format' ? ' with that value' : ''} (${example})`,
+      );
     }
   }
   return { kind: 'tpm', index: Number(indexText), format, ...(authFile === undefined ? {} : { authFile }) };
@@ -72,7 +74,6 @@ function decodeQueryValue(text: string): string {
 export function formatNvIndex(index: number): string {
   return `0x${index.toString(16).padStart(8, '0')}`;
 }
-
 
 /**
  * Parses `--store`: `/abs/path.yaml`, `relative/path.json` (resolved against `cwd`),

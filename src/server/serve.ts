@@ -27,12 +27,7 @@ export interface RunningService {
  * `given`, when there is one, is served instead of opening `config.store` (`xprov mock`
  * serves the spec's examples through the very same HTTP layer); it is closed on stop.
  */
-export async function startService(
-  config: ServeConfig,
-  log: Logger,
-  passed: readonly PassedSocket[],
-  given?: Store,
-): Promise<RunningService> {
+export async function startService(config: ServeConfig, log: Logger, passed: readonly PassedSocket[], given?: Store): Promise<RunningService> {
   const gid = config.socketGroup === undefined ? undefined : resolveGroup(config.socketGroup);
   const store = given ?? (await openStore(config.store, log, { insecurePermissions: config.insecurePermissions, tpmTcti: config.tpmTcti }));
   const app = createApp(new ProvisioningService(store, log), log);

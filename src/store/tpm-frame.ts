@@ -45,7 +45,7 @@ export function unframeDocument(bytes: Buffer): { readonly ok: true; readonly te
         ? 'is blank (never written, or erased): write it with xprov store set'
         : /^HostName=/.test(bytes.subarray(0, 9).toString('latin1'))
           ? 'holds a connection string, not an xprov document: use ?format=connection-string'
-          : 'does not hold an xprov document (no XPRV frame): write it with xprov store set, or use ?format=connection-string for the C# sample\'s layout',
+          : "does not hold an xprov document (no XPRV frame): write it with xprov store set, or use ?format=connection-string for the C# sample's layout",
     };
   }
   const version = bytes.readUInt8(4);
@@ -54,7 +54,10 @@ export function unframeDocument(bytes: Buffer): { readonly ok: true; readonly te
   }
   const length = bytes.readUInt32BE(5);
   if (length > bytes.length - FRAME_HEADER_BYTES) {
-    return { ok: false, problem: `holds a document frame of ${length} bytes, longer than the index (${bytes.length} bytes): torn or foreign content, write it again with xprov store set` };
+    return {
+      ok: false,
+      problem: `holds a document frame of ${length} bytes, longer than the index (${bytes.length} bytes): torn or foreign content, write it again with xprov store set`,
+    };
   }
   const body = bytes.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
   if (!createHash('sha256').update(body).digest().equals(bytes.subarray(9, FRAME_HEADER_BYTES))) {

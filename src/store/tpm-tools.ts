@@ -52,8 +52,14 @@ export class TpmFailure extends Error {
 /** TPM response codes worth a word of advice, by their low bits (the handle/session number masked off). */
 const ADVICE: ReadonlyArray<{ readonly matches: (rc: number) => boolean; readonly advice: string }> = [
   { matches: (rc) => (rc & 0xfff) === 0x18b, advice: 'the NV index is not defined (xprov store set defines it)' },
-  { matches: (rc) => (rc & 0x8ff) === 0x88e || (rc & 0x8ff) === 0x8a2, advice: 'wrong auth value (check the auth= file: its bytes are the auth, a trailing newline included)' },
-  { matches: (rc) => rc === 0x921, advice: 'the TPM is in dictionary-attack lockout after wrong auth values: wait for its recovery time or tpm2_dictionarylockout --clear-lockout' },
+  {
+    matches: (rc) => (rc & 0x8ff) === 0x88e || (rc & 0x8ff) === 0x8a2,
+    advice: 'wrong auth value (check the auth= file: its bytes are the auth, a trailing newline included)',
+  },
+  {
+    matches: (rc) => rc === 0x921,
+    advice: 'the TPM is in dictionary-attack lockout after wrong auth values: wait for its recovery time or tpm2_dictionarylockout --clear-lockout',
+  },
   { matches: (rc) => rc === 0x14c, advice: 'the NV index was defined but never written' },
 ];
 
@@ -163,7 +169,11 @@ export async function nvIndexMax(tcti: string): Promise<number | undefined> {
 
 /** Defines the index, `size` bytes, readable and writable with its auth value (the auth file's, or empty). */
 export async function nvDefine(access: TpmAccess, size: number): Promise<void> {
-  await runTpmTool('tpm2_nvdefine', [formatNvIndex(access.index), '-C', 'o', '-s', String(size), '-a', 'authread|authwrite', ...authArgs('-p', access)], access.tcti);
+  await runTpmTool(
+    'tpm2_nvdefine',
+    [formatNvIndex(access.index), '-C', 'o', '-s', String(size), '-a', 'authread|authwrite', ...authArgs('-p', access)],
+    access.tcti,
+  );
 }
 
 /** Writes `data` at the start of the index, through stdin. */

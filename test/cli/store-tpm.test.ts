@@ -45,7 +45,7 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
 
   const hex = (index: number): string => `0x${index.toString(16).padStart(8, '0')}`;
 
-  it("moves a device from the C# sample: same index, same contents, served over both transports, SIGHUP reads it again", async () => {
+  it('moves a device from the C# sample: same index, same contents, served over both transports, SIGHUP reads it again', async () => {
     assert.ok(KEY.endsWith('='));
     // The C# sample's provisioning: index 3001, 150 bytes, auth value, the string written as it is.
     await tpm.tool('tpm2_nvdefine', ['0x01000BB9', '-C', 'o', '-s', '150', '-a', 'authread|authwrite', '-p', `file:${authFile}`]);
@@ -71,7 +71,9 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
         assert.deepEqual(answer.credentials, { kind: 'symmetric-key-payload', key: Buffer.from(KEY, 'base64') });
       }
       // xprov's own store set rewrites the whole index (the rest 0x00); serve reads it on SIGHUP.
-      const set = await xprov(['store', 'set', '--store', location, '--tpm-tcti', tpm.tcti, '--connection-string-file', '-'], { input: `${cs('moved-device', KEY2)}\n` });
+      const set = await xprov(['store', 'set', '--store', location, '--tpm-tcti', tpm.tcti, '--connection-string-file', '-'], {
+        input: `${cs('moved-device', KEY2)}\n`,
+      });
       assert.deepEqual(set, { code: 0, stdout: 'wrote tpm:0x01000bb9: 150 bytes, format=connection-string\n', stderr: '' });
       const raw = await tpm.tool('tpm2_nvread', ['0x01000BB9', '-P', `file:${authFile}`]);
       assert.equal(raw.toString('ascii', 0, cs('moved-device', KEY2).length), cs('moved-device', KEY2));
@@ -97,7 +99,10 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
   it('store set defines a missing index of the content size, authread|authwrite, and what it wrote serves', async () => {
     const index = nextIndex++;
     const location = `tpm:${hex(index)}?auth=${authFile}`;
-    const set = await xprov(['store', 'set', '--store', location, '--tpm-tcti', tpm.tcti, '--hub', 'tpm-hub.azure-devices.net', '--device', 'doc-device', '--key-file', '-'], { input: KEY });
+    const set = await xprov(
+      ['store', 'set', '--store', location, '--tpm-tcti', tpm.tcti, '--hub', 'tpm-hub.azure-devices.net', '--device', 'doc-device', '--key-file', '-'],
+      { input: KEY },
+    );
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, new RegExp(`^wrote tpm:${hex(index)}: (\\d+) bytes, format=document \\(defined it: \\1 bytes, authread\\|authwrite\\)\n$`));
     const pub = (await tpm.tool('tpm2_nvreadpublic', [hex(index)])).toString('utf8');
@@ -120,7 +125,19 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
 
   it('store set refuses a --tpm-nv-size larger than the TPM allows, or different from the defined index, with exit code 2', async () => {
     const index = nextIndex++;
-    const args = ['store', 'set', '--store', `tpm:${hex(index)}?auth=${authFile}`, '--tpm-tcti', tpm.tcti, '--hub', 'tpm-hub.azure-devices.net', '--device', 'd', '--hsm-key'];
+    const args = [
+      'store',
+      'set',
+      '--store',
+      `tpm:${hex(index)}?auth=${authFile}`,
+      '--tpm-tcti',
+      tpm.tcti,
+      '--hub',
+      'tpm-hub.azure-devices.net',
+      '--device',
+      'd',
+      '--hsm-key',
+    ];
     const huge = await xprov([...args, '--tpm-nv-size', '4096']);
     assert.deepEqual([huge.code, huge.stderr], [2, "xprov: --tpm-nv-size 4096 is more than this TPM's largest NV index, 2048 bytes\n"]);
     assert.equal((await xprov([...args, '--tpm-nv-size', '300'])).code, 0);
@@ -131,7 +148,10 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
 
   it('store set checks the content as serve would before touching the TPM: a refused document defines nothing', async () => {
     const index = nextIndex++;
-    const set = await xprov(['store', 'set', '--store', `tpm:${hex(index)}?auth=${authFile}`, '--tpm-tcti', tpm.tcti, '--hub', 'not a host', '--device', 'd', '--key-file', '-'], { input: KEY });
+    const set = await xprov(
+      ['store', 'set', '--store', `tpm:${hex(index)}?auth=${authFile}`, '--tpm-tcti', tpm.tcti, '--hub', 'not a host', '--device', 'd', '--key-file', '-'],
+      { input: KEY },
+    );
     assert.equal(set.code, 1);
     assert.match(set.stderr, /^xprov: store set: refused, nothing was written:\n {2}.*hubName/);
     await assert.rejects(tpm.tool('tpm2_nvreadpublic', [hex(index)]), /0x18B/);
@@ -147,10 +167,28 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
     writeFileSync(keyFile, device.keyPem, { mode: 0o600 });
     const index = nextIndex++;
     const location = `tpm:${hex(index)}?auth=${authFile}`;
-    const args = ['store', 'set', '--store', location, '--tpm-tcti', tpm.tcti, '--hub', 'tpm-hub.azure-devices.net', '--device', 'x509-device', '--cert', certFile, '--private-key', keyFile];
+    const args = [
+      'store',
+      'set',
+      '--store',
+      location,
+      '--tpm-tcti',
+      tpm.tcti,
+      '--hub',
+      'tpm-hub.azure-devices.net',
+      '--device',
+      'x509-device',
+      '--cert',
+      certFile,
+      '--private-key',
+      keyFile,
+    ];
     const inline = await xprov([...args, '--tpm-nv-size', '1024']);
     assert.equal(inline.code, 1);
-    assert.match(inline.stderr, /the content is \d+ bytes and --tpm-nv-size is 1024: the certificate and key are inline: give --by-path to store references to the PEM files instead/);
+    assert.match(
+      inline.stderr,
+      /the content is \d+ bytes and --tpm-nv-size is 1024: the certificate and key are inline: give --by-path to store references to the PEM files instead/,
+    );
     await assert.rejects(tpm.tool('tpm2_nvreadpublic', [hex(index)]), /0x18B/);
     const byPath = await xprov([...args, '--by-path', '--tpm-nv-size', '1024']);
     assert.equal(byPath.code, 0, byPath.stderr);
@@ -166,7 +204,19 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
   });
 
   it('refuses what the connection-string layout cannot hold, with exit code 2', async () => {
-    const res = await xprov(['store', 'set', '--store', `tpm:${hex(nextIndex)}?format=connection-string`, '--tpm-tcti', tpm.tcti, '--hub', 'h.azure-devices.net', '--device', 'd', '--hsm-key']);
+    const res = await xprov([
+      'store',
+      'set',
+      '--store',
+      `tpm:${hex(nextIndex)}?format=connection-string`,
+      '--tpm-tcti',
+      tpm.tcti,
+      '--hub',
+      'h.azure-devices.net',
+      '--device',
+      'd',
+      '--hsm-key',
+    ]);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /format=connection-string holds a symmetric key only/);
   });

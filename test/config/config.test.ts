@@ -77,7 +77,20 @@ describe('config', () => {
 
     it('lets flags win over the config file; a relative --store is relative to the cwd', () => {
       const config = parseServeConfig(
-        ['--config', fixture('full.yaml'), '--store', 'here.json', '--listen', 'unix:///tmp/a.sock', '--listen', 'unix:///tmp/b.sock', '--log-level', 'warn', '--socket-mode', '640'],
+        [
+          '--config',
+          fixture('full.yaml'),
+          '--store',
+          'here.json',
+          '--listen',
+          'unix:///tmp/a.sock',
+          '--listen',
+          'unix:///tmp/b.sock',
+          '--log-level',
+          'warn',
+          '--socket-mode',
+          '640',
+        ],
         plain,
       );
       assert.deepEqual(config, {
@@ -102,9 +115,7 @@ describe('config', () => {
         allowRemote: true,
         listen: [{ kind: 'tcp', host: '0.0.0.0', port: 9999 }],
       });
-      assert.deepEqual(parseServeConfig(['--listen', 'http://10.1.2.3:80', '--allow-remote'], plain).listen, [
-        { kind: 'tcp', host: '10.1.2.3', port: 80 },
-      ]);
+      assert.deepEqual(parseServeConfig(['--listen', 'http://10.1.2.3:80', '--allow-remote'], plain).listen, [{ kind: 'tcp', host: '10.1.2.3', port: 80 }]);
     });
 
     it('takes a file: URL as store', () => {
@@ -118,7 +129,10 @@ describe('config', () => {
     });
 
     it('takes --max-connections and repeated --allowed-host (names and addresses, normalised)', () => {
-      const config = parseServeConfig(['--max-connections', '8', '--allowed-host', 'Gateway.Local.', '--allowed-host', '[fd00::1]', '--allowed-host', '10.0.0.5'], plain);
+      const config = parseServeConfig(
+        ['--max-connections', '8', '--allowed-host', 'Gateway.Local.', '--allowed-host', '[fd00::1]', '--allowed-host', '10.0.0.5'],
+        plain,
+      );
       assert.equal(config.maxConnections, 8);
       assert.deepEqual(config.allowedHosts, ['gateway.local', 'fd00::1', '10.0.0.5']);
     });
@@ -158,7 +172,11 @@ describe('config', () => {
       ['unix without a file', ['--listen', 'unix:///run/'], /must name a file/],
       ['zero max connections', ['--max-connections', '0'], /maxConnections must be a positive whole number/],
       ['max connections not a number', ['--max-connections', 'lots'], /maxConnections must be a positive whole number/],
-      ['allowed host with a port', ['--allowed-host', 'gateway.local:9999'], /allowedHosts: "gateway\.local:9999" is not a host name or address \(give it without scheme, port or path/],
+      [
+        'allowed host with a port',
+        ['--allowed-host', 'gateway.local:9999'],
+        /allowedHosts: "gateway\.local:9999" is not a host name or address \(give it without scheme, port or path/,
+      ],
       ['allowed host as a URL', ['--allowed-host', 'http://gateway.local'], /allowedHosts: "http:\/\/gateway\.local" is not a host name/],
       ['listener with a query', ['--listen', 'http://127.0.0.1:1/?a=b'], /must not have a user, query or fragment/],
     ];
@@ -181,7 +199,12 @@ describe('config', () => {
       );
       chownSync(file, 0, 0);
       chmodSync(dir, 0o777);
-      assert.match(configError(['--config', file]), new RegExp(`^config file ${file} is not trusted: directory ${dir} has owner root and mode 0777 .*; fix: chmod g-w,o-w ${dir} \\(or run with --insecure-permissions\\)$`));
+      assert.match(
+        configError(['--config', file]),
+        new RegExp(
+          `^config file ${file} is not trusted: directory ${dir} has owner root and mode 0777 .*; fix: chmod g-w,o-w ${dir} \\(or run with --insecure-permissions\\)$`,
+        ),
+      );
     });
 
     it('reads it anyway with the --insecure-permissions flag, telling why it is not trusted', () => {
@@ -191,7 +214,9 @@ describe('config', () => {
       const warnings: string[] = [];
       const config = parseServeConfig(['--config', file, '--insecure-permissions'], { ...plain, warn: (m) => warnings.push(m) });
       assert.equal(config.logLevel, 'warn');
-      assert.deepEqual(warnings, [`config file ${file} has owner root and mode 0666 (writable by group, writable by others); fix: chmod g-w,o-w ${file}; read anyway (--insecure-permissions)`]);
+      assert.deepEqual(warnings, [
+        `config file ${file} has owner root and mode 0666 (writable by group, writable by others); fix: chmod g-w,o-w ${file}; read anyway (--insecure-permissions)`,
+      ]);
     });
 
     it('a config file cannot waive the check for itself', () => {

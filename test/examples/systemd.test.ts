@@ -209,7 +209,10 @@ describe('examples/systemd units', () => {
       assert.equal(value(unit, 'Socket', 'SocketGroup'), 'iotedge');
       assert.equal(value(unit, 'Socket', 'SocketMode'), '0660');
       // One socket, one process: Accept=yes would spawn an xprov per connection.
-      assert.deepEqual(values(unit, 'Socket', 'Accept').filter((v) => !/^(no|false|0)$/.test(v)), []);
+      assert.deepEqual(
+        values(unit, 'Socket', 'Accept').filter((v) => !/^(no|false|0)$/.test(v)),
+        [],
+      );
     });
 
     it('is listening before iotedge.service and is started at boot by sockets.target', () => {
@@ -226,10 +229,7 @@ describe('examples/systemd units', () => {
       assert.ok(list(unit, 'Unit', 'Before').includes('iotedge.service'));
       assert.equal(value(unit, 'Service', 'User'), 'xprov');
       assert.equal(value(unit, 'Service', 'Restart'), 'on-failure');
-      assert.equal(
-        value(unit, 'Service', 'ExecStart'),
-        '/usr/bin/node /usr/lib/xprov/bin/xprov.cjs serve --config /etc/xprov/config.yaml --listen fd://xprov',
-      );
+      assert.equal(value(unit, 'Service', 'ExecStart'), '/usr/bin/node /usr/lib/xprov/bin/xprov.cjs serve --config /etc/xprov/config.yaml --listen fd://xprov');
     });
 
     it("serves exactly the socket unit's FileDescriptorName", () => {

@@ -82,7 +82,7 @@ describe('TPM store (swtpm)', function () {
     assert.equal(info.credentials.authType === 'symmetric-key' && info.credentials.source === 'payload' ? info.credentials.key : '', KEY);
   });
 
-  it('answers 503 with the TPM\'s reason for a wrong auth value, naming no value', async () => {
+  it("answers 503 with the TPM's reason for a wrong auth value, naming no value", async () => {
     const index = await provision(frameDocument(doc('wrong-auth')));
     const wrong = path.join(tempDir(), 'wrong-auth');
     writeFileSync(wrong, 'not-the-auth-value', { mode: 0o600 });
@@ -91,7 +91,10 @@ describe('TPM store (swtpm)', function () {
     server = await serveInProcess(store);
     const res = await daemonRequest(server.endpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
     assert.equal(res.status, 503);
-    assert.match(res.body.toString('utf8'), /tpm:0x01000[0-9a-f]{3}: TPM \(swtpm:[^)]*\): tpm2_nvread: Esys_NV_Read answered 0x98E: .*authorization HMAC check failed.*\(wrong auth value/);
+    assert.match(
+      res.body.toString('utf8'),
+      /tpm:0x01000[0-9a-f]{3}: TPM \(swtpm:[^)]*\): tpm2_nvread: Esys_NV_Read answered 0x98E: .*authorization HMAC check failed.*\(wrong auth value/,
+    );
     assert.ok(!JSON.stringify(lines()).includes('not-the-auth-value'));
   });
 
@@ -103,7 +106,10 @@ describe('TPM store (swtpm)', function () {
     await strict.tool('tpm2_nvwrite', ['0x01000bb9', '-P', `file:${authFile}`, '-i', '-'], frameDocument(doc('locked')));
     await assert.rejects(strict.tool('tpm2_nvread', ['0x01000bb9', '-P', 'file:/dev/null']), /0x98E/);
     store = await TpmStore.open({ tcti: strict.tcti, index, format: 'document', authFile }, captureLog().log);
-    assert.match(await unavailable(store), /0x921.*\(the TPM is in dictionary-attack lockout after wrong auth values: wait for its recovery time or tpm2_dictionarylockout --clear-lockout\)/);
+    assert.match(
+      await unavailable(store),
+      /0x921.*\(the TPM is in dictionary-attack lockout after wrong auth values: wait for its recovery time or tpm2_dictionarylockout --clear-lockout\)/,
+    );
     await strict.stop();
   });
 
@@ -152,7 +158,10 @@ describe('TPM store (swtpm)', function () {
       assert.equal((await provisionLikeDaemon(server.endpoint)).deviceId, 'steady');
       const res = await daemonRequest(server.endpoint, 'POST', `/device/reprovision${API_VERSION_QUERY}`);
       assert.equal(res.status, 503);
-      assert.match(res.body.toString('utf8'), /TPM \(swtpm:host=127\.0\.0\.1,port=\d+\): tpm2_nvread: cannot reach the TPM \(Cannot connect to swtpm TPM socket: Connection refused\)/);
+      assert.match(
+        res.body.toString('utf8'),
+        /TPM \(swtpm:host=127\.0\.0\.1,port=\d+\): tpm2_nvread: cannot reach the TPM \(Cannot connect to swtpm TPM socket: Connection refused\)/,
+      );
       assert.equal((await provisionLikeDaemon(server.endpoint)).deviceId, 'steady');
     } finally {
       await tpm.resume();

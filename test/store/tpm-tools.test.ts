@@ -31,11 +31,20 @@ describe('tpm2-tools reasons', () => {
       'ERROR: Failed to read NVRAM area at index 0x1000BB9',
     ].join('\n');
     assert.deepEqual(tpmReason(wrongAuth), {
-      reason: 'Esys_NV_Read answered 0x98E: tpm:session(1):the authorization HMAC check failed and DA counter incremented (wrong auth value (check the auth= file: its bytes are the auth, a trailing newline included))',
+      reason:
+        'Esys_NV_Read answered 0x98E: tpm:session(1):the authorization HMAC check failed and DA counter incremented (wrong auth value (check the auth= file: its bytes are the auth, a trailing newline included))',
       rc: 0x98e,
     });
-    assert.match(tpmReason('ERROR: Esys_TR_FromTPMPublic(0x18B) - tpm:handle(1):the handle is not correct for the use').reason, /\(the NV index is not defined/);
-    assert.match(tpmReason('ERROR: Esys_NV_Read(0x921) - tpm:warn(2.0): authorizations for objects subject to DA protection are not allowed at this time because the TPM is in DA lockout mode').reason, /dictionary-attack lockout/);
+    assert.match(
+      tpmReason('ERROR: Esys_TR_FromTPMPublic(0x18B) - tpm:handle(1):the handle is not correct for the use').reason,
+      /\(the NV index is not defined/,
+    );
+    assert.match(
+      tpmReason(
+        'ERROR: Esys_NV_Read(0x921) - tpm:warn(2.0): authorizations for objects subject to DA protection are not allowed at this time because the TPM is in DA lockout mode',
+      ).reason,
+      /dictionary-attack lockout/,
+    );
   });
 
   it('says when the TPM cannot be reached', () => {
@@ -87,4 +96,3 @@ describe('tpm2-tools reasons', () => {
     });
   });
 });
-

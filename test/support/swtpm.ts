@@ -136,7 +136,10 @@ export function recordArgv(): { readonly runs: () => string[]; readonly restore:
   const before = process.env.PATH;
   process.env.PATH = `${dir}:${before ?? ''}`;
   return {
-    runs: () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== ''),
+    runs: () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
     restore: () => {
       process.env.PATH = before;
     },

@@ -34,7 +34,9 @@ export interface TpmWritten {
 function connectionString(doc: StoreDocument): string {
   const credentials = doc.credentials as Record<string, unknown>;
   if (credentials.authType !== 'symmetric-key' || credentials.source !== 'payload') {
-    throw new UsageError('format=connection-string holds a symmetric key only (the C# sample\'s layout): give a connection string or --key-file, or use format=document');
+    throw new UsageError(
+      "format=connection-string holds a symmetric key only (the C# sample's layout): give a connection string or --key-file, or use format=document",
+    );
   }
   if (doc.status !== undefined || doc.substatus !== undefined) {
     throw new UsageError('format=connection-string cannot hold --status or --substatus: use format=document');
@@ -70,7 +72,9 @@ export async function writeTpmStore(
   const needed = location.format === 'connection-string' ? Buffer.byteLength(text) : FRAME_HEADER_BYTES + Buffer.byteLength(text);
   const existing = await nvSize(target);
   if (existing !== undefined && options.nvSize !== undefined && options.nvSize !== existing) {
-    throw new UsageError(`NV index ${index} is defined already, with ${existing} bytes: --tpm-nv-size applies only when store set defines it (tpm2_nvundefine ${index} first to change it)`);
+    throw new UsageError(
+      `NV index ${index} is defined already, with ${existing} bytes: --tpm-nv-size applies only when store set defines it (tpm2_nvundefine ${index} first to change it)`,
+    );
   }
   const size = existing ?? options.nvSize ?? needed;
   if (needed > size) {
@@ -87,7 +91,12 @@ export async function writeTpmStore(
   }
   // The connection string fills the whole index (the rest 0x00), so nothing of a longer string before survives.
   const bytes = location.format === 'connection-string' ? connectionStringLayout(text, size) : frameDocument(text);
-  const outcome = await loadSource({ label: `tpm:${index}`, baseDir: '/', insecurePermissions: options.insecurePermissions, read: async () => decodeNvContent(bytes, location) });
+  const outcome = await loadSource({
+    label: `tpm:${index}`,
+    baseDir: '/',
+    insecurePermissions: options.insecurePermissions,
+    read: async () => decodeNvContent(bytes, location),
+  });
   if (!outcome.ok) {
     throw new RefusedError(outcome.problems);
   }
