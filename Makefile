@@ -54,11 +54,12 @@ check-docs: build/.stamp
 
 # Tools the tests run: systemd-analyze and systemd-socket-activate (the shipped units,
 # socket activation) and openssl (throwaway certificates: the DPS emulator's, and those
-# of the certificate checks: expired, wrong key, wrong chain order...). Installed
-# from Debian when missing and running as root.
+# of the certificate checks: expired, wrong key, wrong chain order...), swtpm and
+# tpm2-tools (the TPM store's tests: a software TPM, and the tools xprov runs).
+# Installed from Debian when missing and running as root.
 tools:
 	@missing=""; \
-	for tool in systemd-analyze:systemd systemd-socket-activate:systemd openssl:openssl; do \
+	for tool in systemd-analyze:systemd systemd-socket-activate:systemd openssl:openssl swtpm:swtpm swtpm_setup:swtpm-tools tpm2_nvread:tpm2-tools; do \
 	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

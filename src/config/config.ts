@@ -21,8 +21,9 @@ import {
   parseMaxConnections,
   parseMs,
   parseSocketMode,
+  parseTpmTcti,
 } from './setting-values.js';
-import { type StoreLocation, parseStoreLocation } from './store-location.js';
+import { DEFAULT_TPM_TCTI, type StoreLocation, parseStoreLocation } from './store-location.js';
 
 /** The settings of `xprov serve`, resolved and checked. */
 export interface ServeConfig {
@@ -55,6 +56,8 @@ export interface ServeConfig {
   readonly maxConnections: number;
   /** Host names (lower case, no port) that TCP listeners answer besides loopback ones (DNS-rebinding protection). */
   readonly allowedHosts: readonly string[];
+  /** How a `tpm:` store reaches its TPM (tpm2-tools' TCTI). */
+  readonly tpmTcti: string;
 }
 
 interface Setting<K extends keyof ServeConfig> {
@@ -76,7 +79,7 @@ export const SETTINGS = [
     flag: 'store',
     type: 'string',
     default: DEFAULT_STORE,
-    help: "where provisioning information comes from: a path or file: URL of a YAML/JSON store file; credentials:DIR, a directory of one file per field (credentials: alone is systemd's $CREDENTIALS_DIRECTORY); or dps:SETTINGS, register with DPS using that settings file",
+    help: "where provisioning information comes from: a path or file: URL of a YAML/JSON store file; credentials:DIR, a directory of one file per field (credentials: alone is systemd's $CREDENTIALS_DIRECTORY); dps:SETTINGS, register with DPS using that settings file; or tpm:INDEX[?format=document|connection-string][&auth=FILE], a TPM 2.0 NV index (e.g. tpm:0x01000bb9)",
   },
   {
     key: 'listen',
@@ -126,6 +129,13 @@ export const SETTINGS = [
     multiple: true,
     default: undefined,
     help: 'a Host name or address TCP listeners answer besides localhost, 127.0.0.0/8 and [::1] (others get 421: DNS-rebinding protection), repeatable',
+  },
+  {
+    key: 'tpmTcti',
+    flag: 'tpm-tcti',
+    type: 'string',
+    default: DEFAULT_TPM_TCTI,
+    help: "how a tpm: store reaches its TPM, as tpm2-tools' TCTI: device:/dev/tpmrm0 (the kernel's resource manager), device:/dev/tpm0, tabrmd:, swtpm:host=127.0.0.1,port=2321",
   },
   {
     key: 'insecurePermissions',
@@ -268,5 +278,6 @@ export function parseServeConfig(argv: readonly string[], context: ConfigContext
     insecurePermissions: asBoolean('insecurePermissions', raw('insecurePermissions')),
     maxConnections: parseMaxConnections(raw('maxConnections')),
     allowedHosts: parseAllowedHosts(raw('allowedHosts')),
+    tpmTcti: parseTpmTcti(raw('tpmTcti')),
   };
 }

@@ -55,6 +55,14 @@ export function parseAllowedHosts(raw: Raw): string[] {
   });
 }
 
+/** Parses tpmTcti: a TCTI is `name` or `name:config`, printable, one line (it goes into the tools' environment). */
+export function parseTpmTcti(raw: Raw): string {
+  if (typeof raw !== 'string' || !/^[a-z][a-z0-9_-]*(:[\x21-\x7e]{0,200})?$/.test(raw)) {
+    throw new ConfigError('tpmTcti must be a tpm2-tools TCTI such as device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321');
+  }
+  return raw;
+}
+
 /** Parses logLevel: one of the logger's levels. */
 export function parseLogLevel(raw: Raw): LogLevel {
   const level = LOG_LEVELS.find((l) => l === raw);

@@ -16,6 +16,8 @@ import type { PassedSocket } from './systemd.js';
 /** A started service. */
 export interface RunningService {
   readonly listeners: readonly BoundListener[];
+  /** Reads the store again (SIGHUP); resolves once done, with false when the store has nothing to re-read. */
+  reload(): Promise<boolean>;
   /** Stops gracefully; resolves true when every in-flight request finished in time. */
   stop(): Promise<boolean>;
 }
@@ -27,7 +29,7 @@ export interface RunningService {
  */
 export async function startService(config: ServeConfig, log: Logger, passed: readonly PassedSocket[], given?: Store): Promise<RunningService> {
   const gid = config.socketGroup === undefined ? undefined : resolveGroup(config.socketGroup);
-  const store = given ?? (await openStore(config.store, log, { insecurePermissions: config.insecurePermissions }));
+  const store = given ?? (await openStore(config.store, log, { insecurePermissions: config.insecurePermissions, tpmTcti: config.tpmTcti }));
   const app = createApp(new ProvisioningService(store, log), log);
   let listeners: BoundListener[];
   try {
@@ -94,6 +96,13 @@ export async function startService(config: ServeConfig, log: Logger, passed: rea
   };
   return {
     listeners,
+    reload: async () => {
+      if (store.reload === undefined) {
+        return false;
+      }
+      await store.reload('SIGHUP');
+      return true;
+    },
     stop: () => {
       stopping ??= stop();
       return stopping;

@@ -21,6 +21,11 @@ export interface Store {
    * could not be done (what was served before stays served).
    */
   reprovision(): Promise<void>;
+  /**
+   * Reads the source again now (SIGHUP), if the store has one to read: what it serves
+   * is updated when the new content is valid, kept otherwise. Never rejects.
+   */
+  reload?(reason: string): Promise<unknown>;
   /** Stops watchers and timers. */
   close(): Promise<void>;
 }

@@ -29,6 +29,7 @@ const DEFAULTS: ServeConfig = {
   insecurePermissions: false,
   maxConnections: 64,
   allowedHosts: [],
+  tpmTcti: 'device:/dev/tpmrm0',
 };
 
 function configError(argv: string[], context = plain): string {
@@ -70,6 +71,7 @@ describe('config', () => {
         insecurePermissions: true,
         maxConnections: 16,
         allowedHosts: ['edge-gateway.local', '::1'],
+        tpmTcti: 'swtpm:host=127.0.0.1,port=2321',
       } satisfies ServeConfig);
     });
 

@@ -33,4 +33,45 @@ describe('store location', () => {
       (err: unknown) => err instanceof ConfigError && /\$CREDENTIALS_DIRECTORY is not set/.test(err.message),
     );
   });
+
+  it('selects the TPM store: an NV index in hex, format document by default, the auth file relative to the cwd', () => {
+    assert.deepEqual(parseStoreLocation('tpm:0x01000bb9', '/x'), { kind: 'tpm', index: 0x01000bb9, format: 'document' });
+    assert.deepEqual(parseStoreLocation('tpm:0x01000BB9?format=connection-string&auth=tpm-auth', '/x'), {
+      kind: 'tpm',
+      index: 0x01000bb9,
+      format: 'connection-string',
+      authFile: '/x/tpm-auth',
+    });
+    assert.deepEqual(parseStoreLocation('tpm:0x01000bb9?auth=/etc/a%26b&format=document', '/x'), {
+      kind: 'tpm',
+      index: 0x01000bb9,
+      format: 'document',
+      authFile: '/etc/a&b',
+    });
+  });
+
+  it('refuses a TPM location that is not an NV index or has other parameters, saying the form', () => {
+    for (const bad of [
+      'tpm:',
+      'tpm:3001',
+      'tpm:0x81000001',
+      'tpm:0x1000bb9',
+      'tpm:0x01000bb9?format=pem',
+      'tpm:0x01000bb9?auth=',
+      'tpm:0x01000bb9?key=x',
+      'tpm:0x01000bb9?auth=a&auth=b',
+      'tpm:0x01000bb9?auth=%zz',
+      'tpm:0x01000bb9?a?b',
+    ]) {
+      assert.throws(
+        () => parseStoreLocation(bad, '/'),
+        (err: unknown) => err instanceof ConfigError && /^store tpm: /.test(err.message),
+        bad,
+      );
+    }
+    assert.throws(
+      () => parseStoreLocation('tpm:0x01000bb9?key=x', '/'),
+      /takes format=document\|connection-string and auth=FILE, not "key" \(e\.g\. tpm:0x01000bb9/,
+    );
+  });
 });

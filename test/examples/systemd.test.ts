@@ -37,6 +37,8 @@ const SOCKET = 'xprov.socket';
 const SERVICE = 'xprov.service';
 /** The drop-in that serves the credentials store (LoadCredentialEncrypted=). */
 const CREDENTIALS = 'xprov.service.d/credentials.conf';
+/** The drop-in that lets a TPM store reach /dev/tpmrm0. */
+const TPM = 'xprov.service.d/tpm.conf';
 
 /** The unit files as shipped. */
 function shipped(): Record<string, string> {
@@ -312,5 +314,25 @@ describe('examples/systemd units', () => {
       const config = parseServeConfig(argv, { cwd: '/', socketActivated: true, env: { CREDENTIALS_DIRECTORY: '/run/credentials/xprov.service' } });
       assert.deepEqual(config.store, { kind: 'credentials', dir: '/run/credentials/xprov.service' });
     });
+  });
+
+  describe('xprov.service.d/tpm.conf (the TPM store)', () => {
+    const dropIn = readFileSync(example(`systemd/${TPM}`), 'utf8');
+
+    it('is accepted by systemd-analyze verify with the units, without a single diagnostic', () => {
+      assert.deepEqual(verifyUnits({ ...shipped(), [TPM]: dropIn }), []);
+    });
+
+    it('opens only the TPM resource manager among the devices, for the group that owns it', () => {
+      const unit = parseUnit(dropIn);
+      assert.deepEqual(values(unit, 'Service', 'PrivateDevices'), ['no']);
+      assert.deepEqual(values(unit, 'Service', 'DevicePolicy'), ['closed']);
+      assert.deepEqual(values(unit, 'Service', 'DeviceAllow'), ['/dev/tpmrm0 rw']);
+      assert.deepEqual(values(unit, 'Service', 'SupplementaryGroups'), ['tss']);
+    });
+  });
+
+  it('reloads the store on systemctl reload (SIGHUP)', () => {
+    assert.equal(value(parseUnit(shipped()[SERVICE] ?? ''), 'Service', 'ExecReload'), '/bin/kill -HUP $MAINPID');
   });
 });

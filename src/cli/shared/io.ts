@@ -31,6 +31,11 @@ export interface CliIo {
    * or SIGINT for the process. Returns the function that stops listening.
    */
   onStop(stop: (reason: string) => void): () => void;
+  /**
+   * Calls `reload` when a server must read its store again: SIGHUP for the process.
+   * Returns the function that stops listening. Absent where nothing asks for reloads.
+   */
+  onReload?(reload: () => void): () => void;
 }
 
 /** The process's own I/O, for src/main.ts. */
@@ -55,6 +60,12 @@ export function processIo(): CliIo {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
       };
+    },
+    onReload(reload) {
+      // Once serving, SIGHUP re-reads the store instead of ending the process.
+      const onSignal = (): void => reload();
+      process.on('SIGHUP', onSignal);
+      return () => process.off('SIGHUP', onSignal);
     },
   };
 }

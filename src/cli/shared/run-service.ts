@@ -21,12 +21,26 @@ export async function runService(config: ServeConfig, io: CliIo, store?: Store):
   // not fatal: the service stops as soon as it is up.
   let signalled: string | undefined;
   let onStop: (() => void) | undefined;
-  const stopListening = io.onStop((signal) => {
+  // SIGHUP re-reads the store (a TPM index cannot be watched), as daemons conventionally
+  // reload; before the service is up there is nothing to re-read, and it is not fatal.
+  let running: RunningService | undefined;
+  const stopReloads =
+    io.onReload?.(() => {
+      running?.reload().then(
+        (reloaded) => log.info({ reloaded }, reloaded ? 'SIGHUP: store read again' : 'SIGHUP: this store has nothing to read again'),
+        (err: unknown) => log.error({ cause: causeChain(err) }, 'SIGHUP: reading the store again failed'),
+      );
+    }) ?? (() => undefined);
+  const stopSignals = io.onStop((signal) => {
     if (signalled === undefined) {
       signalled = signal;
       onStop?.();
     }
   });
+  const stopListening = (): void => {
+    stopSignals();
+    stopReloads();
+  };
 
   const passed = takePassedSockets(io.env, process.pid);
   let service: RunningService;
@@ -43,6 +57,7 @@ export async function runService(config: ServeConfig, io: CliIo, store?: Store):
     io.stderr.write(`xprov: cannot start: ${(err as Error).message}\n`);
     return 1;
   }
+  running = service;
   return new Promise<number>((resolve) => {
     onStop = () => {
       log.info({ signal: signalled }, 'stopping: finishing in-flight requests');

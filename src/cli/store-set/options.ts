@@ -19,6 +19,7 @@ export const SET_OPTIONS = {
   status: { type: 'string' },
   substatus: { type: 'string' },
   'no-backup': { type: 'boolean' },
+  'tpm-nv-size': { type: 'string' },
 } as const;
 
 /** What parseArgs gives for SET_OPTIONS. */
