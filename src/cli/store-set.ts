@@ -94,23 +94,23 @@ function parseNvSize(text: string | undefined): number | undefined {
 }
 
 /** `store set` into a TPM NV index (store-set/tpm-write.ts); resolves with the exit code. */
-async function storeSetTpm(...args: Parameters<typeof writeTpmStore>): Promise<number> {
+async function storeSetTpm(io: CliIo, ...args: Parameters<typeof writeTpmStore>): Promise<number> {
   const label = `tpm:${formatNvIndex(args[0].index)}`;
   try {
     const written = await writeTpmStore(...args);
     for (const warning of written.warnings) {
-      process.stderr.write(`xprov: warning: ${warning}\n`);
+      io.stderr.write(`xprov: warning: ${warning}\n`);
     }
     const defined = written.defined === undefined ? '' : ` (defined it: ${written.defined} bytes, authread|authwrite)`;
-    process.stdout.write(`wrote ${label}: ${written.bytes} bytes, format=${args[0].format}${defined}\n`);
+    io.stdout.write(`wrote ${label}: ${written.bytes} bytes, format=${args[0].format}${defined}\n`);
     return 0;
   } catch (err) {
     if (err instanceof RefusedError) {
-      process.stderr.write(`xprov: store set: refused, nothing was written:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
+      io.stderr.write(`xprov: store set: refused, nothing was written:\n${err.problems.map((p) => `  ${p}\n`).join('')}`);
       return 1;
     }
     if (err instanceof TpmFailure) {
-      process.stderr.write(`xprov: store set: ${label}: TPM (${args[1].tcti}): ${err.message}\n`);
+      io.stderr.write(`xprov: store set: ${label}: TPM (${args[1].tcti}): ${err.message}\n`);
       return 1;
     }
     throw err;
@@ -137,7 +137,7 @@ export async function storeSet(argv: readonly string[], io: CliIo, seams: StoreS
     io.stderr.write('xprov: warning: a secret on the command line is visible to every user (ps) and in shell history; prefer a file or stdin (-)\n');
   }
   if (location.kind === 'tpm') {
-    return storeSetTpm(location, tpmTargetOf(location, target.tpmTcti), doc, {
+    return storeSetTpm(io, location, tpmTargetOf(location, target.tpmTcti), doc, {
       insecurePermissions: target.insecurePermissions,
       ...(nvSize === undefined ? {} : { nvSize }),
     });
