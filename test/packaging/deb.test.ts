@@ -134,6 +134,9 @@ describe('the Debian package (make deb)', function () {
     assert.ok(xprov !== undefined && xprov.uid < 1000, 'a system user xprov');
     const state = statSync(path.join(root, 'var/lib/xprov'));
     assert.deepEqual([state.uid, state.gid, state.mode & 0o7777], [xprov.uid, xprov.gid, 0o700]);
+    // Traversable by the service's group only: the store's name is nobody else's business.
+    const etc = statSync(path.join(root, 'etc/xprov'));
+    assert.deepEqual([etc.uid, etc.gid, etc.mode & 0o7777], [0, xprov.gid, 0o750]);
     assert.ok(lstatSync(path.join(root, 'etc/systemd/system/sockets.target.wants/xprov.socket')).isSymbolicLink(), 'xprov.socket is enabled');
     assert.match(postinstOutput, /the next step is `xprov store set`/);
     assert.match(postinstOutput, /xprov store set --config \/etc\/xprov\/config\.yaml/);
