@@ -52,11 +52,14 @@ async function primeCodeCache(): Promise<void> {
     [
       path.join(repoRoot, 'bin', 'xprov.cjs'),
       'serve',
-      '--store', path.join(repoRoot, 'examples', 'symmetric-key-payload.yaml'),
+      '--store',
+      path.join(repoRoot, 'examples', 'symmetric-key-payload.yaml'),
       // git checks the example out 0644, which xprov refuses; the primer must serve it (200).
       '--insecure-permissions',
-      '--listen', `unix://${socketPath}`,
-      '--log-level', 'info',
+      '--listen',
+      `unix://${socketPath}`,
+      '--log-level',
+      'info',
     ],
     { env: { ...process.env, XPROV_WRITE_CODE_CACHE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -100,7 +103,12 @@ async function main(): Promise<void> {
     // a bundle of its own, dist/openapi-backend.cjs, loaded when they run, never on the
     // serving path. Its own bundle, not node_modules: the installed xprov (the Debian
     // package's /usr/lib/xprov) has no node_modules.
-    plugins: [{ name: 'openapi-backend-bundle', setup: (b) => b.onResolve({ filter: /^openapi-backend$/ }, () => ({ path: `./${path.basename(contractOutfile)}`, external: true })) }],
+    plugins: [
+      {
+        name: 'openapi-backend-bundle',
+        setup: (b) => b.onResolve({ filter: /^openapi-backend$/ }, () => ({ path: `./${path.basename(contractOutfile)}`, external: true })),
+      },
+    ],
     // bin/xprov.cjs runs the bundle through vm.Script, where import() needs an
     // experimental loader hook: esbuild turns `await import('openapi-backend')` into a
     // require() run at the same moment instead (still only when the command runs).

@@ -116,7 +116,16 @@ describe('xprov serve (end to end)', () => {
 
   it('applies --socket-mode and --socket-group, and exits 0 on SIGINT', async () => {
     const socketPath = path.join(tempDir(), 'x.sock');
-    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--socket-mode', '0600', '--socket-group', '1']);
+    const xprov = await serveXprov([
+      '--store',
+      privateExample('symmetric-key-hsm.yaml'),
+      '--listen',
+      `unix://${socketPath}`,
+      '--socket-mode',
+      '0600',
+      '--socket-group',
+      '1',
+    ]);
     const stat = lstatSync(socketPath);
     assert.equal(stat.mode & 0o777, 0o600);
     assert.equal(stat.gid, 1);
@@ -173,7 +182,16 @@ describe('xprov serve (end to end)', () => {
 
   it('cuts a client that is too slow to send its headers', async () => {
     const socketPath = path.join(tempDir(), 'x.sock');
-    const xprov = await serveXprov(['--store', privateExample('symmetric-key-hsm.yaml'), '--listen', `unix://${socketPath}`, '--headers-timeout-ms', '300', '--request-timeout-ms', '300']);
+    const xprov = await serveXprov([
+      '--store',
+      privateExample('symmetric-key-hsm.yaml'),
+      '--listen',
+      `unix://${socketPath}`,
+      '--headers-timeout-ms',
+      '300',
+      '--request-timeout-ms',
+      '300',
+    ]);
     const started = Date.now();
     const answer = await rawExchange(socketPath, 'GET /device/provisioninginformation HTTP/1.1\r\nhost: 0:0\r\n');
     assert.match(answer, /^HTTP\/1\.1 408 Request Timeout/);
@@ -203,7 +221,10 @@ describe('xprov serve (end to end)', () => {
       chmodSync(store, 0o666);
       const insecure = await serveXprov(['--store', store, '--listen', endpoint, '--insecure-permissions']);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'example-device');
-      assert.match(String(insecure.logLines().find((l) => l.msg === 'store warning')?.warning), /^store file has owner root and mode 0666 \(readable by others, writable by group, writable by others\); .*served anyway/);
+      assert.match(
+        String(insecure.logLines().find((l) => l.msg === 'store warning')?.warning),
+        /^store file has owner root and mode 0666 \(readable by others, writable by group, writable by others\); .*served anyway/,
+      );
       await insecure.stop();
     });
 
@@ -213,7 +234,10 @@ describe('xprov serve (end to end)', () => {
       mkdirSync(pemDir);
       const install = (identity: TestIdentity): void => {
         // As certbot-like tools do: new files beside the old ones, then renamed over them.
-        for (const [name, pem] of [['device.cert.pem', identity.certPem], ['device.key.pem', identity.keyPem]] as const) {
+        for (const [name, pem] of [
+          ['device.cert.pem', identity.certPem],
+          ['device.key.pem', identity.keyPem],
+        ] as const) {
           writeFileSync(path.join(pemDir, `${name}.new`), pem, { mode: 0o600 });
           renameSync(path.join(pemDir, `${name}.new`), path.join(pemDir, name));
         }
@@ -222,7 +246,8 @@ describe('xprov serve (end to end)', () => {
       const first = ca.issue({ cn: 'dev1' });
       install(first);
       const store = path.join(dir, 'provisioning.yaml');
-      const credentials = 'credentials:\n  authType: x509\n  source: payload\n  identityCertFile: pki/device.cert.pem\n  identityPrivateKeyFile: pki/device.key.pem\n';
+      const credentials =
+        'credentials:\n  authType: x509\n  source: payload\n  identityCertFile: pki/device.cert.pem\n  identityPrivateKeyFile: pki/device.key.pem\n';
       writeFileSync(store, `hubName: example-hub.azure-devices.net\ndeviceId: dev1\n${credentials}`, { mode: 0o600 });
       const endpoint = `unix://${path.join(dir, 'x.sock')}`;
       const xprov = await serveXprov(['--store', store, '--listen', endpoint]);
@@ -300,12 +325,20 @@ describe('xprov serve (end to end)', () => {
 
   describe('refuses bad configuration at once, in one line, with exit code 2', () => {
     const cases: [string, string[], RegExp][] = [
-      ['a bad listen URL', ['--listen', 'tcp://127.0.0.1:1'], /^xprov: listen "tcp:\/\/127\.0\.0\.1:1" has unsupported scheme tcp: \(use unix:, http: or fd:\)\n$/],
+      [
+        'a bad listen URL',
+        ['--listen', 'tcp://127.0.0.1:1'],
+        /^xprov: listen "tcp:\/\/127\.0\.0\.1:1" has unsupported scheme tcp: \(use unix:, http: or fd:\)\n$/,
+      ],
       ['an unknown option', ['--port', '1'], /^xprov: Unknown option '--port'.*\n$/],
       ['an unreadable config file', ['--config', '/nonexistent/xprov.yaml'], /^xprov: config file \/nonexistent\/xprov\.yaml does not exist\n$/],
       ['a remote address', ['--listen', 'http://0.0.0.0:9999'], /^xprov: listen "http:\/\/0\.0\.0\.0:9999" is not a loopback address.*--allow-remote.*\n$/],
       // issue 8: exited 1, where configuration errors exit 2.
-      ['an unknown socket group', ['--socket-group', 'nosuchgroup'], /^xprov: socketGroup: unknown group "nosuchgroup" \(not in \/etc\/group; create it with groupadd, or give a gid\)\n$/],
+      [
+        'an unknown socket group',
+        ['--socket-group', 'nosuchgroup'],
+        /^xprov: socketGroup: unknown group "nosuchgroup" \(not in \/etc\/group; create it with groupadd, or give a gid\)\n$/,
+      ],
       ['a bad --max-connections', ['--max-connections', 'lots'], /^xprov: maxConnections must be a positive whole number \(default 64\)\n$/],
     ];
     for (const [name, args, message] of cases) {
@@ -323,9 +356,15 @@ describe('xprov serve (end to end)', () => {
       chmodSync(config, 0o646);
       const refused = runXprov(['serve', '--config', config, '--listen', `unix://${path.join(dir, 'x.sock')}`]);
       assert.equal(await exitsWithin(refused, 5000), 2);
-      assert.equal(refused.stderr(), `xprov: config file ${config} has owner root and mode 0646 (writable by others); fix: chmod o-w ${config} (or run with --insecure-permissions)\n`);
+      assert.equal(
+        refused.stderr(),
+        `xprov: config file ${config} has owner root and mode 0646 (writable by others); fix: chmod o-w ${config} (or run with --insecure-permissions)\n`,
+      );
       const insecure = await serveXprov(['--config', config, '--listen', `unix://${path.join(dir, 'x.sock')}`, '--insecure-permissions']);
-      assert.match(insecure.stderr(), /^xprov: warning: config file .* has owner root and mode 0646 \(writable by others\); fix: chmod o-w .*; read anyway \(--insecure-permissions\)\n/);
+      assert.match(
+        insecure.stderr(),
+        /^xprov: warning: config file .* has owner root and mode 0646 \(writable by others\); fix: chmod o-w .*; read anyway \(--insecure-permissions\)\n/,
+      );
       assert.equal(await insecure.stop(), 0);
     });
 
@@ -373,7 +412,14 @@ describe('xprov serve (end to end)', () => {
 
   it('answers a DNS-rebinding request (Host: evil.example) over TCP with 421 and no key, the daemon with its key', async () => {
     const port = await freePort();
-    const xprov = await serveXprov(['--store', privateExample('symmetric-key-payload.yaml'), '--listen', `http://127.0.0.1:${port}`, '--allowed-host', 'edge.local']);
+    const xprov = await serveXprov([
+      '--store',
+      privateExample('symmetric-key-payload.yaml'),
+      '--listen',
+      `http://127.0.0.1:${port}`,
+      '--allowed-host',
+      'edge.local',
+    ]);
     const rebound = await requestWithHost(port, `evil.example:${port}`);
     assert.equal(rebound.status, 421);
     assert.match((JSON.parse(rebound.body.toString('utf8')) as { message: string }).message, /^Host "evil\.example:\d+" is not answered here/);

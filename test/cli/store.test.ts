@@ -51,7 +51,11 @@ describe('xprov store (end to end)', () => {
       const res = await store(['set', '--store', file, '--connection-string-file', '-'], { input: `${CONNECTION_STRING}\n` });
       assert.deepEqual(res, { code: 0, stdout: `wrote ${file}\n`, stderr: '' });
       assert.equal(statSync(file).mode & 0o777, 0o600);
-      assert.deepEqual(readStore(file), { hubName: 'hub.azure-devices.net', deviceId: 'dev1', credentials: { authType: 'symmetric-key', source: 'payload', key: KEY } });
+      assert.deepEqual(readStore(file), {
+        hubName: 'hub.azure-devices.net',
+        deviceId: 'dev1',
+        credentials: { authType: 'symmetric-key', source: 'payload', key: KEY },
+      });
       const endpoint = `unix://${path.join(dir, 'x.sock')}`;
       const xprov = await serveXprov(['--store', file, '--listen', endpoint]);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'dev1');
@@ -71,7 +75,12 @@ describe('xprov store (end to end)', () => {
       assert.equal(readFileSync(`${file}.bak`, 'utf8'), first);
       const stat = statSync(file);
       assert.deepEqual([stat.uid, stat.gid, stat.mode & 0o777], [0, 1, 0o640]);
-      assert.deepEqual(readStore(file), { hubName: 'hub.azure-devices.net', deviceId: 'dev2', credentials: { authType: 'symmetric-key', source: 'payload', key: KEY2 }, status: 'assigned' });
+      assert.deepEqual(readStore(file), {
+        hubName: 'hub.azure-devices.net',
+        deviceId: 'dev2',
+        credentials: { authType: 'symmetric-key', source: 'payload', key: KEY2 },
+        status: 'assigned',
+      });
       assert.deepEqual(strays(dir), []);
       // Another owner is kept too, but such a store is not trusted: only --insecure-permissions writes it, warning.
       chownSync(file, 1, 1);
@@ -104,7 +113,9 @@ describe('xprov store (end to end)', () => {
     it('writes nothing when the daemon would refuse the result, and says why', async () => {
       copyFileSync(privateExample('symmetric-key-hsm.yaml'), file);
       const before = readFileSync(file, 'utf8');
-      const res = await store(['set', '--store', file, '--hub', 'h.azure-devices.net', '--device', 'd', '--key-file', '-', '--substatus', 'moved'], { input: 'not base64!' });
+      const res = await store(['set', '--store', file, '--hub', 'h.azure-devices.net', '--device', 'd', '--key-file', '-', '--substatus', 'moved'], {
+        input: 'not base64!',
+      });
       assert.equal(res.code, 1);
       assert.equal(
         res.stderr,
@@ -133,7 +144,10 @@ describe('xprov store (end to end)', () => {
 
       const loose = await store(['set', ...ids, '--cert', cert, '--private-key', key, '--by-path']);
       assert.equal(loose.code, 1);
-      assert.equal(loose.stderr, `xprov: store set: refused, nothing was written:\n  credentials.identityPrivateKeyFile (${key}) has owner root and mode 0644 (readable by others); fix: chmod o-r ${key} (or run with --insecure-permissions)\n`);
+      assert.equal(
+        loose.stderr,
+        `xprov: store set: refused, nothing was written:\n  credentials.identityPrivateKeyFile (${key}) has owner root and mode 0644 (readable by others); fix: chmod o-r ${key} (or run with --insecure-permissions)\n`,
+      );
       chmodSync(key, 0o600);
       assert.equal((await store(['set', ...ids, '--cert', cert, '--private-key', key, '--by-path'])).code, 0);
       assert.deepEqual(readStore(file).credentials, { authType: 'x509', source: 'payload', identityCertFile: cert, identityPrivateKeyFile: key });
@@ -146,7 +160,12 @@ describe('xprov store (end to end)', () => {
       assert.match(bad.stderr, /credentials\.identityCert is not a well-formed pkcs11: URI/);
       const good = await store(['set', ...ids, '--cert-ref', 'pkcs11:object=c;type=cert', '--private-key-ref', 'pkcs11:object=k;type=private']);
       assert.equal(good.code, 0);
-      assert.deepEqual(readStore(file).credentials, { authType: 'x509', source: 'hsm', identityCert: 'pkcs11:object=c;type=cert', identityPrivateKey: 'pkcs11:object=k;type=private' });
+      assert.deepEqual(readStore(file).credentials, {
+        authType: 'x509',
+        source: 'hsm',
+        identityCert: 'pkcs11:object=c;type=cert',
+        identityPrivateKey: 'pkcs11:object=k;type=private',
+      });
     });
 
     it('warns that a secret on the command line is visible to others', async () => {
@@ -159,11 +178,21 @@ describe('xprov store (end to end)', () => {
       const ids = ['--hub', 'h.azure-devices.net', '--device', 'd'];
       const cases: [string, string[], string | undefined, RegExp][] = [
         ['no credentials', [...ids], undefined, /^xprov: store set needs credentials; see xprov store set --help\n$/],
-        ['two kinds of credentials', [...ids, '--hsm-key', '--key', KEY], undefined, /^xprov: store set takes one kind of credentials, not a symmetric key and an HSM-held key\n$/],
+        [
+          'two kinds of credentials',
+          [...ids, '--hsm-key', '--key', KEY],
+          undefined,
+          /^xprov: store set takes one kind of credentials, not a symmetric key and an HSM-held key\n$/,
+        ],
         ['a key both inline and from a file', [...ids, '--key', KEY, '--key-file', '-'], '', /give one of --key and --key-file/],
         ['a certificate without its key', [...ids, '--cert', '/c.pem'], undefined, /--cert and --private-key go together/],
         ['no hub', ['--device', 'd', '--hsm-key'], undefined, /--hub and --device are required/],
-        ["a hub policy's connection string", ['--connection-string-file', '-'], `HostName=h;SharedAccessKeyName=iothubowner;SharedAccessKey=${KEY}`, /SharedAccessKeyName: it is a hub's access policy connection string, not a device's/],
+        [
+          "a hub policy's connection string",
+          ['--connection-string-file', '-'],
+          `HostName=h;SharedAccessKeyName=iothubowner;SharedAccessKey=${KEY}`,
+          /SharedAccessKeyName: it is a hub's access policy connection string, not a device's/,
+        ],
         ['stdin twice', [...ids, '--cert', '-', '--private-key', '-'], 'x', /--private-key and --cert cannot both read stdin/],
         ['a missing input file', [...ids, '--key-file', '/nonexistent/key'], undefined, /^xprov: --key-file \/nonexistent\/key does not exist\n$/],
         ['a credentials store', ['--store', 'credentials:/run/x', ...ids, '--hsm-key'], undefined, /store set writes store files/],
@@ -220,7 +249,10 @@ describe('xprov store (end to end)', () => {
       const body = YAML.parse(res.stdout) as { credentials: { key: string }; hubName: string };
       assert.equal(body.hubName, 'example-hub.azure-devices.net');
       assert.match(body.credentials.key, /^<masked: 44 chars, sha256 [0-9a-f]{8}>$/);
-      assert.match(res.stdout, /^# store .*symmetric-key-payload\.yaml is valid: device example-device on example-hub\.azure-devices\.net, symmetric-key with source payload$/m);
+      assert.match(
+        res.stdout,
+        /^# store .*symmetric-key-payload\.yaml is valid: device example-device on example-hub\.azure-devices\.net, symmetric-key with source payload$/m,
+      );
     });
 
     it('masks an X.509 identity and says until when its certificate is valid', async () => {
@@ -234,19 +266,32 @@ describe('xprov store (end to end)', () => {
     it('shows the document a credentials directory makes, and why it would be refused', async () => {
       const credentials = path.join(dir, 'creds');
       mkdirSync(credentials);
-      for (const [name, value] of Object.entries({ hubName: 'hub.azure-devices.net', deviceId: 'dev1', authType: 'symmetric-key', source: 'payload', key: KEY })) {
+      for (const [name, value] of Object.entries({
+        hubName: 'hub.azure-devices.net',
+        deviceId: 'dev1',
+        authType: 'symmetric-key',
+        source: 'payload',
+        key: KEY,
+      })) {
         writeFileSync(path.join(credentials, name), value, { mode: 0o400 });
       }
       chmodSync(path.join(credentials, 'key'), 0o444);
       const res = await store(['show', '--store', `credentials:${credentials}`]);
       assert.equal(res.code, 0);
       assert.match((YAML.parse(res.stdout) as { credentials: { key: string } }).credentials.key, /^<masked: 44 chars, sha256 [0-9a-f]{8}>$/);
-      assert.match(res.stdout, new RegExp(`# store ${credentials} would be refused:\\n#   ${credentials}/key has owner root and mode 0444 \\(readable by others\\)`));
+      assert.match(
+        res.stdout,
+        new RegExp(`# store ${credentials} would be refused:\\n#   ${credentials}/key has owner root and mode 0444 \\(readable by others\\)`),
+      );
     });
 
     it('fails when there is nothing to show', async () => {
       const res = await store(['show', '--store', file]);
-      assert.deepEqual(res, { code: 1, stdout: '', stderr: `xprov: store ${file}: does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it\n` });
+      assert.deepEqual(res, {
+        code: 1,
+        stdout: '',
+        stderr: `xprov: store ${file}: does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it\n`,
+      });
     });
   });
 
@@ -265,7 +310,9 @@ describe('xprov store (end to end)', () => {
     });
 
     it("exits 1 with the daemon's reasons when it would refuse the store", async () => {
-      writeFileSync(file, 'hubName: h.azure-devices.net\ndeviceId: d\ncredentials: {authType: symmetric-key, source: payload}\nstatus: none\n', { mode: 0o600 });
+      writeFileSync(file, 'hubName: h.azure-devices.net\ndeviceId: d\ncredentials: {authType: symmetric-key, source: payload}\nstatus: none\n', {
+        mode: 0o600,
+      });
       const res = await store(['validate', '--store', file]);
       assert.deepEqual(res, {
         code: 1,
@@ -279,7 +326,10 @@ describe('xprov store (end to end)', () => {
       chmodSync(file, 0o664);
       const loose = await store(['validate', '--store', file]);
       assert.equal(loose.code, 1);
-      assert.equal(loose.stderr, `xprov: store ${file} would be refused:\n  has owner root and mode 0664 (readable by others, writable by group); fix: chmod g-w,o-r ${file} (or run with --insecure-permissions)\n`);
+      assert.equal(
+        loose.stderr,
+        `xprov: store ${file} would be refused:\n  has owner root and mode 0664 (readable by others, writable by group); fix: chmod g-w,o-r ${file} (or run with --insecure-permissions)\n`,
+      );
       const accepted = await store(['validate', '--store', file, '--insecure-permissions']);
       assert.equal(accepted.code, 0);
       assert.match(accepted.stdout, /\n {2}warning: store file has owner root and mode 0664 .*served anyway \(--insecure-permissions\)\n$/);
@@ -287,11 +337,19 @@ describe('xprov store (end to end)', () => {
       const expired = TestCa.create().issue({ cn: 'example-device', fromDays: -60, toDays: -2 });
       writeFileSync(path.join(dir, 'c.pem'), expired.certPem);
       writeFileSync(path.join(dir, 'k.pem'), expired.keyPem, { mode: 0o600 });
-      writeFileSync(file, 'hubName: h.azure-devices.net\ndeviceId: example-device\ncredentials: {authType: x509, source: payload, identityCertFile: c.pem, identityPrivateKeyFile: k.pem}\n');
+      writeFileSync(
+        file,
+        'hubName: h.azure-devices.net\ndeviceId: example-device\ncredentials: {authType: x509, source: payload, identityCertFile: c.pem, identityPrivateKeyFile: k.pem}\n',
+      );
       chmodSync(file, 0o600);
       const res = await store(['validate', '--store', file]);
       assert.equal(res.code, 1);
-      assert.match(res.stderr, new RegExp(`^xprov: store .* would be refused:\\n {2}credentials\\.identityCertFile \\(${dir}/c\\.pem\\): the identity certificate \\(CN=example-device\\) expired on .*; renew it\\n$`));
+      assert.match(
+        res.stderr,
+        new RegExp(
+          `^xprov: store .* would be refused:\\n {2}credentials\\.identityCertFile \\(${dir}/c\\.pem\\): the identity certificate \\(CN=example-device\\) expired on .*; renew it\\n$`,
+        ),
+      );
     });
 
     it('takes the store from a config file', async () => {

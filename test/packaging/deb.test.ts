@@ -101,7 +101,16 @@ describe('the Debian package (make deb)', function () {
     run('debootstrap', ['--variant=minbase', SUITE, root, mirror()], { timeoutMs: 240_000 });
     runInRoot(root, ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nodejs'], { timeoutMs: 240_000 });
     // dpkg chroots into the root for the maintainer scripts; /proc is mounted as for apt.
-    postinstOutput = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t proc proc "$0/proc" && exec dpkg --root "$0" -i "$1"', root, deb]).stdout;
+    postinstOutput = run('unshare', [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount -t proc proc "$0/proc" && exec dpkg --root "$0" -i "$1"',
+      root,
+      deb,
+    ]).stdout;
   });
 
   it('is named xprov_VERSION_all.deb and is lintian-clean (no error, no warning)', () => {
@@ -124,7 +133,16 @@ describe('the Debian package (make deb)', function () {
   });
 
   it('installs as a system service: program, units, user, directories, the socket enabled, the next step printed', () => {
-    for (const file of ['usr/lib/xprov/bin/xprov.cjs', 'usr/lib/xprov/dist/xprov.cjs', 'usr/lib/xprov/package.json', 'usr/lib/systemd/system/xprov.socket', 'usr/lib/systemd/system/xprov.service', 'usr/lib/sysusers.d/xprov.conf', 'usr/lib/tmpfiles.d/xprov.conf', 'etc/xprov/config.yaml']) {
+    for (const file of [
+      'usr/lib/xprov/bin/xprov.cjs',
+      'usr/lib/xprov/dist/xprov.cjs',
+      'usr/lib/xprov/package.json',
+      'usr/lib/systemd/system/xprov.socket',
+      'usr/lib/systemd/system/xprov.service',
+      'usr/lib/sysusers.d/xprov.conf',
+      'usr/lib/tmpfiles.d/xprov.conf',
+      'etc/xprov/config.yaml',
+    ]) {
       assert.ok(existsSync(path.join(root, file)), `/${file} is installed`);
     }
     assert.equal(readFileSync(path.join(root, 'etc/xprov/config.yaml'), 'utf8'), readFileSync(path.join(repoRoot, 'examples/systemd/config.yaml'), 'utf8'));
@@ -154,7 +172,10 @@ describe('the Debian package (make deb)', function () {
     run('chown', [`${xprov.uid}:${xprov.gid}`, runDir]);
     const endpoint = 'unix:///run/xprov-test/xprov.sock';
     const hostEndpoint = `unix://${runDir}/xprov.sock`;
-    const serve = runXprov(['serve', '--config', '/etc/xprov/config.yaml', '--listen', endpoint], { program: inRoot(root, ['/usr/bin/xprov'], `${xprov.uid}:${xprov.gid}`), env: { NODE_EXTRA_CA_CERTS: undefined } });
+    const serve = runXprov(['serve', '--config', '/etc/xprov/config.yaml', '--listen', endpoint], {
+      program: inRoot(root, ['/usr/bin/xprov'], `${xprov.uid}:${xprov.gid}`),
+      env: { NODE_EXTRA_CA_CERTS: undefined },
+    });
     try {
       await serve.waitForLog((l) => l.msg === 'xprov serving', 20_000);
       const before = await daemonRequest(hostEndpoint, 'GET', `/device/provisioninginformation${API_VERSION_QUERY}`);
@@ -166,7 +187,11 @@ describe('the Debian package (make deb)', function () {
       // What postinst prints, step by step: the installed `xprov store set`, then the group read.
       const key = randomBytes(32).toString('base64');
       registerSecret(key);
-      runInRoot(root, ['xprov', 'store', 'set', '--config', '/etc/xprov/config.yaml', '--hub', 'pkg-hub.azure-devices.net', '--device', 'pkg-device', '--key-file', '-'], { input: `${key}\n` });
+      runInRoot(
+        root,
+        ['xprov', 'store', 'set', '--config', '/etc/xprov/config.yaml', '--hub', 'pkg-hub.azure-devices.net', '--device', 'pkg-device', '--key-file', '-'],
+        { input: `${key}\n` },
+      );
       runInRoot(root, ['sh', '-c', `chown root:xprov ${STORE} && chmod 0640 ${STORE}`]);
       const served = await eventually(() => provisionLikeDaemon(hostEndpoint), 15_000);
       assert.equal(served.deviceId, 'pkg-device');
@@ -185,6 +210,6 @@ describe('the Debian package (make deb)', function () {
     assert.ok(!existsSync(path.join(root, 'etc/xprov/config.yaml')));
     assert.ok(!existsSync(path.join(root, 'usr/lib/xprov')));
     assert.ok(!existsSync(path.join(root, 'etc/systemd/system/sockets.target.wants/xprov.socket')));
-    assert.ok(existsSync(path.join(root, STORE)), 'the store is the operator\'s to remove');
+    assert.ok(existsSync(path.join(root, STORE)), "the store is the operator's to remove");
   });
 });

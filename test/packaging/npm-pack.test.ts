@@ -51,7 +51,15 @@ describe('the npm package (npm pack)', function () {
   });
 
   it('holds the launcher, the bundles and the compiled client, and neither tests, sources nor maps', () => {
-    for (const file of ['bin/xprov.cjs', 'dist/xprov.cjs', 'dist/xprov.cjs.cache', 'dist/openapi-backend.cjs', 'build/src/client/index.js', 'build/src/client/index.d.ts', 'package.json']) {
+    for (const file of [
+      'bin/xprov.cjs',
+      'dist/xprov.cjs',
+      'dist/xprov.cjs.cache',
+      'dist/openapi-backend.cjs',
+      'build/src/client/index.js',
+      'build/src/client/index.d.ts',
+      'package.json',
+    ]) {
       assert.ok(files.includes(file), `${file} is in the tarball`);
     }
     assert.deepEqual(
@@ -61,13 +69,26 @@ describe('the npm package (npm pack)', function () {
   });
 
   it('gives xprov/client to another package: import, and types under strict tsc', async () => {
-    const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', "const m = await import('xprov/client'); console.log(typeof m.ExternalProvisioningClient)"], { cwd: project });
+    const { stdout } = await exec(
+      process.execPath,
+      ['--input-type=module', '-e', "const m = await import('xprov/client'); console.log(typeof m.ExternalProvisioningClient)"],
+      { cwd: project },
+    );
     assert.equal(stdout, 'function\n');
     writeFileSync(path.join(project, 'consumer.ts'), CONSUMER);
     writeFileSync(
       path.join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, typeRoots: [path.join(repoRoot, 'node_modules', '@types')], types: ['node'] },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          typeRoots: [path.join(repoRoot, 'node_modules', '@types')],
+          types: ['node'],
+        },
         files: ['consumer.ts'],
       }),
     );
@@ -83,7 +104,9 @@ describe('the npm package (npm pack)', function () {
     assert.equal(stdout.trim(), version);
     const socket = path.join(tempDir(), 'xprov.sock');
     const installed = path.join(project, 'node_modules', '.bin', 'xprov');
-    const serve = runXprov(['serve', '--store', example('symmetric-key-payload.yaml'), '--insecure-permissions', '--listen', `unix://${socket}`], { program: [installed] });
+    const serve = runXprov(['serve', '--store', example('symmetric-key-payload.yaml'), '--insecure-permissions', '--listen', `unix://${socket}`], {
+      program: [installed],
+    });
     try {
       await serve.waitForLog((l) => l.msg === 'xprov serving');
       const check = await exec('npx', ['--no-install', 'xprov', 'check', `unix://${socket}`], { cwd: project }).then(

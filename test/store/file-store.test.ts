@@ -50,7 +50,13 @@ describe('file store', () => {
     write(file, doc('two'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'two'));
     const loaded = lines().filter((l) => l.msg === 'store loaded');
-    assert.deepEqual(loaded.map((l) => [l.reason, l.deviceId]), [['start', 'one'], ['change', 'two']]);
+    assert.deepEqual(
+      loaded.map((l) => [l.reason, l.deviceId]),
+      [
+        ['start', 'one'],
+        ['change', 'two'],
+      ],
+    );
   });
 
   it('picks up a file replaced by rename, as editors and secret managers write', async () => {
@@ -80,7 +86,9 @@ describe('file store', () => {
     const { log, lines } = captureLog();
     store = await FileStore.open(file, log);
     rmSync(file);
-    await eventually(async () => assert.ok(lines().some((l) => l.problem === `does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it`)));
+    await eventually(async () =>
+      assert.ok(lines().some((l) => l.problem === `does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it`)),
+    );
     assert.equal(await deviceIdOf(store), 'good');
     write(file, doc('back'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'back'));
@@ -98,7 +106,10 @@ describe('file store', () => {
 
   it('starts with a missing file and serves it once it is created', async () => {
     store = await FileStore.open(file, captureLog().log);
-    assert.equal(await unavailable(store), `no valid provisioning information: store ${file}: does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it`);
+    assert.equal(
+      await unavailable(store),
+      `no valid provisioning information: store ${file}: does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it`,
+    );
     write(file, doc('created'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'created'));
   });
@@ -122,7 +133,10 @@ describe('file store', () => {
     await store.reprovision();
     assert.equal(await deviceIdOf(store), 'after');
     write(file, '{');
-    await assert.rejects(store.reprovision(), (err: unknown) => err instanceof StoreUnavailableError && /^reprovision: store .*: not valid YAML\/JSON/.test(err.message));
+    await assert.rejects(
+      store.reprovision(),
+      (err: unknown) => err instanceof StoreUnavailableError && /^reprovision: store .*: not valid YAML\/JSON/.test(err.message),
+    );
     assert.equal(await deviceIdOf(store), 'after', 'the last valid content is still served');
   });
 
@@ -142,7 +156,10 @@ describe('file store', () => {
     const cases: [number, string][] = [
       [0o644, `has owner root and mode 0644 (readable by others); fix: chmod o-r FILE (or run with --insecure-permissions)`],
       [0o620, `has owner root and mode 0620 (writable by group); fix: chmod g-w FILE (or run with --insecure-permissions)`],
-      [0o666, `has owner root and mode 0666 (readable by others, writable by group, writable by others); fix: chmod g-w,o-rw FILE (or run with --insecure-permissions)`],
+      [
+        0o666,
+        `has owner root and mode 0666 (readable by others, writable by group, writable by others); fix: chmod g-w,o-rw FILE (or run with --insecure-permissions)`,
+      ],
     ];
     for (const [mode, expected] of cases) {
       it(`refuses a store file with mode 0${mode.toString(8)}, naming the bits and the fix`, async () => {
@@ -166,9 +183,12 @@ describe('file store', () => {
       const { log, lines } = captureLog();
       store = await FileStore.open(file, log, { watch: false, insecurePermissions: true });
       assert.equal(await deviceIdOf(store), 'loose');
-      assert.deepEqual(lines().filter((l) => l.msg === 'store warning').map((l) => l.warning), [
-        `store file has owner root and mode 0644 (readable by others); fix: chmod o-r ${file}; served anyway (--insecure-permissions)`,
-      ]);
+      assert.deepEqual(
+        lines()
+          .filter((l) => l.msg === 'store warning')
+          .map((l) => l.warning),
+        [`store file has owner root and mode 0644 (readable by others); fix: chmod o-r ${file}; served anyway (--insecure-permissions)`],
+      );
     });
 
     it('starts serving once the permissions are fixed, without a restart', async () => {
@@ -201,7 +221,12 @@ describe('file store', () => {
       const inOpen = path.join(open, 'p.json');
       write(inOpen, doc('swappable'));
       store = await FileStore.open(inOpen, captureLog().log, { watch: false });
-      assert.match(await unavailable(store), new RegExp(`: is not trusted: directory ${open} has owner root and mode 0777 \\(writable by group, writable by others\\); fix: chmod g-w,o-w ${open} \\(or run`));
+      assert.match(
+        await unavailable(store),
+        new RegExp(
+          `: is not trusted: directory ${open} has owner root and mode 0777 \\(writable by group, writable by others\\); fix: chmod g-w,o-w ${open} \\(or run`,
+        ),
+      );
     });
 
     it('refuses a store whose directory is owned by nobody', async () => {
@@ -211,7 +236,12 @@ describe('file store', () => {
       const inTheirs = path.join(theirs, 'p.json');
       write(inTheirs, doc('theirs'));
       store = await FileStore.open(inTheirs, captureLog().log, { watch: false });
-      assert.match(await unavailable(store), new RegExp(`: is not trusted: directory ${theirs} has owner nobody \\(uid ${NOBODY}\\) and mode 0755 \\(not owned by root\\); fix: chown root ${theirs} `));
+      assert.match(
+        await unavailable(store),
+        new RegExp(
+          `: is not trusted: directory ${theirs} has owner nobody \\(uid ${NOBODY}\\) and mode 0755 \\(not owned by root\\); fix: chown root ${theirs} `,
+        ),
+      );
     });
 
     it('in a root-owned sticky directory (like /tmp): serves a root-owned store, refuses one owned by nobody', async () => {
@@ -237,7 +267,10 @@ describe('file store', () => {
       const { log, lines } = captureLog();
       store = await FileStore.open(theirs, log, { watch: false, insecurePermissions: true });
       assert.equal(await deviceIdOf(store), 'accepted');
-      assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /^store file has owner nobody .*; served anyway \(--insecure-permissions\)$/);
+      assert.match(
+        String(lines().find((l) => l.msg === 'store warning')?.warning),
+        /^store file has owner nobody .*; served anyway \(--insecure-permissions\)$/,
+      );
     });
 
     it('refuses a FIFO at the store path at once: loading, reprovision and close never block on it', async function () {
@@ -318,10 +351,18 @@ describe('file store', () => {
       write(file, x509Doc(path.join(pemDir, 'cert.pem'), keyFile));
       write(path.join(pemDir, 'cert.pem'), identity.certPem);
       store = await FileStore.open(file, captureLog().log);
-      assert.equal(await unavailable(store), `no valid provisioning information: store ${file}: credentials.identityPrivateKeyFile (${keyFile}) does not exist`);
+      assert.equal(
+        await unavailable(store),
+        `no valid provisioning information: store ${file}: credentials.identityPrivateKeyFile (${keyFile}) does not exist`,
+      );
       writeFileSync(keyFile, identity.keyPem, { mode: 0o644 });
       chmodSync(keyFile, 0o644);
-      await eventually(async () => assert.match(await unavailable(store!), /credentials\.identityPrivateKeyFile \(.*key\.pem\) has owner root and mode 0644 \(readable by others\); fix: chmod o-r /));
+      await eventually(async () =>
+        assert.match(
+          await unavailable(store!),
+          /credentials\.identityPrivateKeyFile \(.*key\.pem\) has owner root and mode 0644 \(readable by others\); fix: chmod o-r /,
+        ),
+      );
       chmodSync(keyFile, 0o400);
       await eventually(async () => assert.equal(await servedCert(store!), identity.certPem));
     });
@@ -334,7 +375,10 @@ describe('file store', () => {
       const timers = new ManualTimers();
       store = await FileStore.open(file, log, { watch: false, timers });
       assert.equal(await servedCert(store), shortLived.certPem);
-      assert.match(String(lines().find((l) => l.msg === 'store warning')?.warning), /the identity certificate \(CN=dev1\) expires on .*, within a day; renew it soon$/);
+      assert.match(
+        String(lines().find((l) => l.msg === 'store warning')?.warning),
+        /the identity certificate \(CN=dev1\) expires on .*, within a day; renew it soon$/,
+      );
       // Two hours later on the store's clock: past the certificate's end, with nothing reloaded.
       timers.advance(2 * 3600_000);
       assert.match(await unavailable(store), /: credentials\.identityCertFile \(.*cert\.pem\): the identity certificate \(CN=dev1\) expired on .*; renew it$/);
