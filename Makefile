@@ -5,7 +5,7 @@ NODE_MODULES := node_modules/.xprov-installed
 SOURCES := $(shell find src scripts generated bench test -type f \( -name '*.ts' -o -name '*.js' -o -name '*.cjs' -o -name '*.json' \) 2>/dev/null) tsconfig.json package.json
 STORE ?= examples/symmetric-key-payload.yaml
 
-.PHONY: all install build generate check-generated docs check-docs lint lint-deps test tools run bench clean
+.PHONY: all install build generate check-generated docs check-docs lint lint-deps test tools run bench deb clean
 
 all: build
 
@@ -53,13 +53,14 @@ check-docs: build/.stamp
 	else rm -f $$tmp; echo "docs/configuration.md is stale: run 'make docs' and commit" >&2; exit 1; fi
 
 # Tools the tests run: systemd-analyze and systemd-socket-activate (the shipped units,
-# socket activation) and openssl (throwaway certificates: the DPS emulator's, and those
+# socket activation), openssl (throwaway certificates: the DPS emulator's, and those
 # of the certificate checks: expired, wrong key, wrong chain order...), swtpm and
-# tpm2-tools (the TPM store's tests: a software TPM, and the tools xprov runs).
+# tpm2-tools (the TPM store's tests: a software TPM, and the tools xprov runs), and for
+# the Debian package (test/packaging/deb.test.ts) dpkg-deb, lintian and debootstrap.
 # Installed from Debian when missing and running as root.
 tools:
 	@missing=""; \
-	for tool in systemd-analyze:systemd systemd-socket-activate:systemd openssl:openssl swtpm:swtpm swtpm_setup:swtpm-tools tpm2_nvread:tpm2-tools; do \
+	for tool in systemd-analyze:systemd systemd-socket-activate:systemd openssl:openssl swtpm:swtpm swtpm_setup:swtpm-tools tpm2_nvread:tpm2-tools dpkg-deb:dpkg-dev lintian:lintian debootstrap:debootstrap unshare:util-linux; do \
 	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -76,8 +77,9 @@ lint: $(NODE_MODULES)
 lint-deps: $(NODE_MODULES)
 	npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
+# MOCHA_ARGS: more mocha options, e.g. --ignore 'build/test/packaging/**' (.ci/run's second Node line).
 test: build tools check-generated check-docs lint lint-deps
-	npx mocha
+	npx mocha $(MOCHA_ARGS)
 
 # The examples are public, throwaway fakes, and git checks them out 0644, which xprov
 # refuses for a store ("readable by others"): --insecure-permissions accepts them, with
@@ -86,8 +88,13 @@ test: build tools check-generated check-docs lint lint-deps
 run: build
 	node bin/xprov.cjs serve --store $(STORE) --insecure-permissions
 
+# Under another Node line: PATH=/path/to/node/bin:$$PATH make bench (docs/node-versions.md).
 bench: build
 	node build/bench/bench.js
 
+# The Debian package xprov_VERSION_all.deb, here (docs/packages.md).
+deb: build
+	packaging/deb/build.sh .
+
 clean:
-	rm -rf build dist
+	rm -rf build dist xprov_*_all.deb

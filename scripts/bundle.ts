@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,8 @@ import { build } from 'esbuild';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outfile = path.join(repoRoot, 'dist', 'xprov.cjs');
+/** openapi-backend, for the contract tools only (see the main build's plugins). */
+const contractOutfile = path.join(repoRoot, 'dist', 'openapi-backend.cjs');
 
 function get(socketPath: string, method: string, urlPath: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -98,12 +101,30 @@ async function main(): Promise<void> {
     // See src/shims/mime-db.cjs: Koa's MIME database costs start-up time xprov has no use for.
     alias: { 'mime-db': path.join(repoRoot, 'src', 'shims', 'mime-db.cjs') },
     // Only the contract tools (check, mock) use openapi-backend, and it is large: it is
-    // loaded from node_modules when they run, never on the serving path.
-    external: ['openapi-backend'],
+    // a bundle of its own, dist/openapi-backend.cjs, loaded when they run, never on the
+    // serving path. Its own bundle, not node_modules: the installed xprov (the Debian
+    // package's /usr/lib/xprov) has no node_modules.
+    plugins: [
+      {
+        name: 'openapi-backend-bundle',
+        setup: (b) => b.onResolve({ filter: /^openapi-backend$/ }, () => ({ path: `./${path.basename(contractOutfile)}`, external: true })),
+      },
+    ],
     // bin/xprov.cjs runs the bundle through vm.Script, where import() needs an
     // experimental loader hook: esbuild turns `await import('openapi-backend')` into a
     // require() run at the same moment instead (still only when the command runs).
     supported: { 'dynamic-import': false },
+    logLevel: 'warning',
+  });
+  await build({
+    entryPoints: [createRequire(import.meta.url).resolve('openapi-backend')],
+    outfile: contractOutfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: false,
+    legalComments: 'none',
     logLevel: 'warning',
   });
   await primeCodeCache();

@@ -38,7 +38,10 @@ export class StoreFileSource implements StoreSource {
     const watch = [this.label];
     const read = await readStoreFile(this.label, { role: 'secret', insecurePermissions: this.insecurePermissions });
     if (!read.ok) {
-      return { ok: false, problems: [read.problem], watch };
+      // A missing store is the state of a fresh install (the package ships none): the
+      // 503 and the log say how to make one, not only what is wrong.
+      const problem = read.missing ? `${read.problem}; the next step is \`${storeSetHint(this.label)}\`, which writes it` : read.problem;
+      return { ok: false, problems: [problem], watch };
     }
     const parsed = parseYamlStrict(read.text);
     if (!parsed.ok) {
@@ -47,6 +50,11 @@ export class StoreFileSource implements StoreSource {
     const warnings = read.permissionWarning === undefined ? [] : [`store file ${read.permissionWarning}`];
     return { ok: true, value: parsed.value, locate: parsed.locate, warnings, watch };
   }
+}
+
+/** The command that writes the store file `file` (its CREDENTIALS left to the operator: `xprov store set --help`). */
+function storeSetHint(file: string): string {
+  return `xprov store set --store ${file} ...`;
 }
 
 /** Serves a provisioning document from a file, reloading it when it (or a PEM file it names) changes. */

@@ -301,7 +301,7 @@ describe('xprov serve (end to end)', () => {
       await xprov.waitForLog((l) => l.msg === 'store loaded' && l.reason === 'change');
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'd1');
       rmSync(store);
-      await xprov.waitForLog((l) => l.problem === 'does not exist');
+      await xprov.waitForLog((l) => l.problem === `does not exist; the next step is \`xprov store set --store ${store} ...\`, which writes it`);
       assert.equal((await provisionLikeDaemon(endpoint)).deviceId, 'd1', 'the last valid content is still served');
       assert.equal(await reprovisionLikeDaemon(endpoint), 503);
       mkdirSync(store);

@@ -295,7 +295,11 @@ describe('xprov store (end to end)', () => {
 
     it('fails when there is nothing to show', async () => {
       const res = await store(['show', '--store', file]);
-      assert.deepEqual(res, { code: 1, stdout: '', stderr: `xprov: store ${file}: does not exist\n` });
+      assert.deepEqual(res, {
+        code: 1,
+        stdout: '',
+        stderr: `xprov: store ${file}: does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it\n`,
+      });
     });
   });
 

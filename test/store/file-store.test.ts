@@ -86,7 +86,9 @@ describe('file store', () => {
     const { log, lines } = captureLog();
     store = await FileStore.open(file, log);
     rmSync(file);
-    await eventually(async () => assert.ok(lines().some((l) => l.problem === 'does not exist')));
+    await eventually(async () =>
+      assert.ok(lines().some((l) => l.problem === `does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it`)),
+    );
     assert.equal(await deviceIdOf(store), 'good');
     write(file, doc('back'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'back'));
@@ -104,7 +106,10 @@ describe('file store', () => {
 
   it('starts with a missing file and serves it once it is created', async () => {
     store = await FileStore.open(file, captureLog().log);
-    assert.match(await unavailable(store), /provisioning\.json: does not exist$/);
+    assert.equal(
+      await unavailable(store),
+      `no valid provisioning information: store ${file}: does not exist; the next step is \`xprov store set --store ${file} ...\`, which writes it`,
+    );
     write(file, doc('created'));
     await eventually(async () => assert.equal(await deviceIdOf(store!), 'created'));
   });

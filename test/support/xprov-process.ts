@@ -36,11 +36,13 @@ export interface RunOptions {
   readonly input?: string;
   /** A test-only node script to run instead of the shipped launcher (e.g. store-set-paused.js). */
   readonly script?: string;
+  /** The command that runs xprov instead of this node and the launcher (e.g. an installed xprov in a chroot); args then follow it. */
+  readonly program?: readonly string[];
 }
 
 /** Starts `xprov ARGS...`. */
 export function runXprov(args: readonly string[], options: RunOptions = {}): XprovProcess {
-  const argv = [...(options.wrapper ?? []), process.execPath, options.script ?? launcher, ...args];
+  const argv = [...(options.wrapper ?? []), ...(options.program ?? [process.execPath, options.script ?? launcher]), ...args];
   const [command, ...rest] = argv as [string, ...string[]];
   const child = spawn(command, rest, { env: { ...process.env, ...options.env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   child.stdin?.end(options.input);
