@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
-import { StoreUnavailableError } from '../../src/errors.js';
 import { SAVE_ATTEMPTS } from '../../src/dps/state-saver.js';
 import { DpsStore, type DpsStoreOptions } from '../../src/store/dps-store.js';
 import { DpsEmulator } from '../support/dps-emulator.js';
+import { unavailable, writeDpsSettings } from '../support/dps-store-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { type CapturedLog, captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';
@@ -19,16 +18,6 @@ import { tempDir } from '../support/tmp.js';
 
 const DEVICE_KEY = Buffer.from('dps hostile test device key, not a secret').toString('base64');
 registerSecret(DEVICE_KEY);
-
-async function unavailable(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof StoreUnavailableError, String(err));
-    return err.message;
-  }
-  assert.fail('expected StoreUnavailableError');
-}
 
 describe('DPS store against a hostile DPS or disk', () => {
   let dps: DpsEmulator;
@@ -38,25 +27,7 @@ describe('DPS store against a hostile DPS or disk', () => {
   const stores: DpsStore[] = [];
 
   async function open(settings: Record<string, unknown> = {}, options: DpsStoreOptions = {}): Promise<DpsStore> {
-    const file = path.join(dir, 'dps.yaml');
-    writeFileSync(
-      file,
-      YAML.stringify({
-        endpoint: dps.host,
-        idScope: dps.idScope,
-        registrationId: 'dev-1',
-        attestation: { type: 'symmetricKey', key: DEVICE_KEY },
-        trustedCaFile: dps.caCertFile,
-        stateDir,
-        registrationTimeoutMs: 4000,
-        retryInitialDelayMs: 10,
-        retryMaxDelayMs: 50,
-        minRegistrationIntervalMs: 0,
-        ...settings,
-      }),
-      // The key is inline: settings others could read are refused (files/trust.ts).
-      { mode: 0o600 },
-    );
+    const file = writeDpsSettings(dir, dps, { registrationId: 'dev-1', attestation: { type: 'symmetricKey', key: DEVICE_KEY }, stateDir, ...settings });
     logged = captureLog();
     const store = await DpsStore.open(file, logged.log, options);
     stores.push(store);

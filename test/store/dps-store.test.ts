@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import YAML from 'yaml';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
-import { ConfigError, StoreUnavailableError } from '../../src/errors.js';
+import { ConfigError, } from '../../src/errors.js';
 import { DpsStore, type DpsStoreOptions } from '../../src/store/dps-store.js';
 import { parseLikeDaemon } from '../support/daemon-client.js';
 import { TestCa } from '../support/pki.js';
 import { DpsEmulator, makeCertificateAuthority, makeDeviceCertificate } from '../support/dps-emulator.js';
+import { unavailable, writeDpsSettings } from '../support/dps-store-fixture.js';
 import { eventually } from '../support/eventually.js';
 import { captureLog } from '../support/log-capture.js';
 import { registerSecret } from '../support/secrets.js';
@@ -38,16 +38,6 @@ function forgedState(endpoint: string, idScope: string): string {
   return JSON.stringify({ format: 1, identity, result, registeredAt, sha256 });
 }
 
-async function unavailable(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof StoreUnavailableError, String(err));
-    return err.message;
-  }
-  assert.fail('expected StoreUnavailableError');
-}
-
 describe('DPS store', () => {
   let dps: DpsEmulator;
   let dir: string;
@@ -55,25 +45,7 @@ describe('DPS store', () => {
 
   /** Writes DPS settings for the emulator and opens a store on them. */
   async function open(settings: Record<string, unknown>, options: DpsStoreOptions = {}): Promise<DpsStore> {
-    const file = path.join(dir, 'dps.yaml');
-    writeFileSync(
-      file,
-      YAML.stringify({
-        endpoint: dps.host,
-        idScope: dps.idScope,
-        trustedCaFile: dps.caCertFile,
-        stateDir: path.join(dir, 'state'),
-        registrationTimeoutMs: 4000,
-        retryInitialDelayMs: 10,
-        retryMaxDelayMs: 50,
-        // Most tests reprovision right after a registration; the rate limit has its own tests.
-        minRegistrationIntervalMs: 0,
-        ...settings,
-      }),
-      // Holding the key inline: xprov refuses it readable by others.
-      { mode: 0o600 },
-    );
-    const store = await DpsStore.open(file, captureLog().log, options);
+    const store = await DpsStore.open(writeDpsSettings(dir, dps, settings), captureLog().log, options);
     stores.push(store);
     return store;
   }
