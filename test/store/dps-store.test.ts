@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { DeviceProvisioningInfo } from '../../src/contract/types.js';
-import { ConfigError, } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors.js';
 import { DpsStore, type DpsStoreOptions } from '../../src/store/dps-store.js';
 import { parseLikeDaemon } from '../support/daemon-client.js';
 import { TestCa } from '../support/pki.js';
