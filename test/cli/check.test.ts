@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { type CommandRun, freePort, privateStore, runCommand } from '../support/cli-run.js';
 import { type FakeHandler, json, serveFake } from '../support/fake-endpoint.js';
 import { registerSecret } from '../support/secrets.js';
 import { tempDir } from '../support/tmp.js';
+import { type XmlElement, parseXml } from '../support/xml.js';
 import { runXprov, serveXprov } from '../support/xprov-process.js';
 
 const KEY = randomBytes(32).toString('base64');
@@ -336,6 +338,116 @@ describe('xprov check', () => {
     assert.deepEqual(failures(report), [['get.status', [`cannot reach ${missing}: no socket file at that path`]]]);
     assert.equal(report.summary.skipped, 8);
     assert.equal(report.answer, null);
+  });
+
+  it('warns in the readable report of an endpoint that ignores api-version and exits 0; --strict fails it (exit 1)', async () => {
+    const fake = await serveFake(endpointHandler({ noVersion: (_q, r) => json(r, 200, GOOD) }));
+    const lax = await check([fake.endpoint]);
+    assert.equal(lax.code, 0);
+    const lines = lax.stdout.split('\n');
+    assert.deepEqual(lines.slice(4, 6), ['WARN  errors.api-version    without api-version: 400 with an ErrorResponse', '      - answered 200, expected 400']);
+    assert.deepEqual(lines.slice(-3), [
+      '5 passed, 1 warned, 0 failed, 3 skipped',
+      "WARN: the spec says otherwise, but IoT Edge's daemon copes (--strict fails on these too)",
+      '',
+    ]);
+    const strict = await check([fake.endpoint, '--strict']);
+    assert.equal(strict.code, 1);
+    assert.ok(strict.stdout.includes('\nFAIL  errors.api-version    without api-version: 400 with an ErrorResponse\n'), strict.stdout);
+    assert.ok(
+      strict.stdout.endsWith(
+        "5 passed, 0 warned, 1 failed, 3 skipped\n--strict: a deviation fails too (the spec says otherwise, but IoT Edge's daemon copes)\n",
+      ),
+    );
+  });
+
+  describe('--junit FILE', () => {
+    /** Runs check with `--junit` into a fresh directory; the report's testcases by check id, and what else the directory holds. */
+    async function junit(
+      args: readonly string[],
+    ): Promise<{ code: number | string; xml: string; suite: XmlElement; cases: Map<string, XmlElement>; mode: number }> {
+      const dir = tempDir();
+      const file = path.join(dir, 'check.xml');
+      writeFileSync(file, 'an older report');
+      const { code } = await check([...args, '--junit', file]);
+      assert.deepEqual(readdirSync(dir), ['check.xml'], 'no temporary file is left behind');
+      const xml = readFileSync(file, 'utf8');
+      const suite = parseXml(xml).children[0]!;
+      const cases = new Map(suite.children.filter((c) => c.name === 'testcase').map((c) => [c.attributes.name!.split(':')[0]!, c]));
+      return { code, xml, suite, cases, mode: statSync(file).mode & 0o777 };
+    }
+    const childNames = (c: XmlElement | undefined): string[] => c?.children.map((child) => child.name) ?? [];
+
+    it('reports a passing endpoint: one testcase per check, no failure', async () => {
+      const fake = await serveFake(endpointHandler());
+      const { code, suite, cases, mode } = await junit([fake.endpoint]);
+      assert.equal(code, 0);
+      assert.deepEqual(suite.attributes, { name: `xprov check ${fake.endpoint}`, tests: '9', failures: '0', errors: '0', skipped: '3' });
+      assert.equal(cases.size, 9);
+      assert.deepEqual(childNames(cases.get('get.status')), []);
+      assert.deepEqual(childNames(cases.get('reprovision.get')), ['skipped']);
+      assert.equal(cases.get('get.status')?.attributes.classname, 'xprov-check.fatal');
+      assert.equal(mode, 0o644);
+    });
+
+    it('fails the fatal checks, never writing a secret', async () => {
+      const fake = await serveFake(endpointHandler({ get: (_q, r) => json(r, 503, { message: `store refused key=${KEY}` }) }));
+      const { code, xml, suite, cases } = await junit([fake.endpoint]);
+      assert.equal(code, 1);
+      assert.equal(suite.attributes.failures, '2');
+      const failure = cases.get('get.status')!.children[0]!;
+      assert.deepEqual([failure.name, failure.attributes], ['failure', { message: 'answered 503: store refused key=[redacted]', type: 'fatal' }]);
+      assert.equal(failure.text, '- answered 503: store refused key=[redacted]');
+      assert.equal(xml.includes(KEY), false);
+    });
+
+    it('shows secrets only with --show-secrets, in an owner-only file', async () => {
+      const visibleKey = Buffer.alloc(32, 9).toString('base64');
+      const fake = await serveFake(endpointHandler({ get: (_q, r) => json(r, 503, { message: `store refused key=${visibleKey}` }) }));
+      const { xml, mode } = await junit([fake.endpoint, '--show-secrets']);
+      assert.ok(xml.includes(`key=${visibleKey}`));
+      assert.equal(mode, 0o600);
+    });
+
+    it('passes a deviation with its warning in system-out, and fails it under --strict', async () => {
+      const fake = await serveFake(endpointHandler({ noVersion: (_q, r) => json(r, 200, GOOD) }));
+      const lax = await junit([fake.endpoint]);
+      assert.equal(lax.code, 0);
+      const warned = lax.cases.get('errors.api-version')!;
+      assert.deepEqual(childNames(warned), ['system-out']);
+      assert.equal(
+        warned.children[0]!.text,
+        "WARN (a deviation: the spec says otherwise, but IoT Edge's daemon copes; --strict fails on it)\n- answered 200, expected 400",
+      );
+      const strict = await junit([fake.endpoint, '--strict']);
+      assert.equal(strict.code, 1);
+      assert.deepEqual(strict.cases.get('errors.api-version')!.children[0]!.attributes, { message: 'answered 200, expected 400', type: 'deviation' });
+      assert.equal(strict.suite.attributes.failures, '1');
+      assert.equal(strict.suite.children[0]!.children[0]!.attributes.value, 'true');
+    });
+
+    it('refuses a FILE in no directory before probing (exit 2), and exits 1 when the report cannot be written', async () => {
+      const fake = await serveFake(endpointHandler());
+      const missing = path.join(tempDir(), 'none', 'check.xml');
+      const refused = await check([fake.endpoint, '--junit', missing]);
+      assert.equal(refused.code, 2);
+      assert.equal(
+        refused.stderr,
+        `xprov: --junit ${missing}: no directory ${path.dirname(missing)} to write it in (create it, or name a file in an existing directory)\n`,
+      );
+      assert.deepEqual(fake.requests, [], 'the endpoint was probed');
+
+      const dir = tempDir();
+      const failed = await check([fake.endpoint, '--junit', dir]);
+      assert.equal(failed.code, 1);
+      assert.equal(failed.stderr, `xprov: cannot write the JUnit report to ${dir}: EISDIR\n`);
+      assert.match(failed.stdout, /\n6 passed, 0 warned, 0 failed, 3 skipped\n$/);
+      assert.deepEqual(
+        readdirSync(path.dirname(dir)).filter((name) => name.startsWith(`.${path.basename(dir)}.`)),
+        [],
+        'the temporary file was removed',
+      );
+    });
   });
 
   describe('refuses bad usage with exit code 2', () => {
