@@ -143,17 +143,17 @@ export interface components {
         };
     };
     responses: {
-        /** @description The request is malformed: `api-version` missing, repeated or unsupported. */
+        /**
+         * @description The request is malformed: `api-version` missing, repeated or unsupported, too
+         *     many query parameters, or a request body sent (these operations take none; it
+         *     is refused unread and the connection is closed after the answer).
+         *
+         *     A body is answered 400, not 413 or 415: 413 means "too large" and 415 "wrong
+         *     media type", and both invite a client to retry with a smaller body or another
+         *     type, which would be refused the same way. No body of any size or type is part
+         *     of this operation, so the request itself is malformed.
+         */
         BadRequest: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ErrorResponse"];
-            };
-        };
-        /** @description These operations take no request body; one was sent. */
-        BodyNotAllowed: {
             headers: {
                 [name: string]: unknown;
             };
@@ -236,7 +236,6 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            413: components["responses"]["BodyNotAllowed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["StoreUnavailable"];
             default: components["responses"]["Error"];
@@ -266,7 +265,6 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
-            413: components["responses"]["BodyNotAllowed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["StoreUnavailable"];
             default: components["responses"]["Error"];
@@ -296,7 +294,6 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
-            413: components["responses"]["BodyNotAllowed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["StoreUnavailable"];
             default: components["responses"]["Error"];

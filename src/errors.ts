@@ -39,7 +39,10 @@ export class MethodNotAllowedError extends Error {
   }
 }
 
-/** A request body was sent to an operation that takes none. Answers 413. */
+/**
+ * A request body was sent to an operation that takes none. Answers 400 (a malformed
+ * request), not 413: 413 means "too large" and invites a retry with a smaller body.
+ */
 export class BodyNotAllowedError extends Error {
   readonly kind = 'body-not-allowed';
   override readonly name = 'BodyNotAllowedError';

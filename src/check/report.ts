@@ -14,12 +14,10 @@ export interface RenderOptions {
   readonly showSecrets: boolean;
 }
 
-function counts(results: readonly CheckResult[]): { passed: number; failed: number; skipped: number } {
-  return {
-    passed: results.filter((r) => r.outcome === 'pass').length,
-    failed: results.filter((r) => r.outcome === 'fail').length,
-    skipped: results.filter((r) => r.outcome === 'skip').length,
-  };
+/** How many checks passed, warned, failed and were skipped. */
+export function counts(results: readonly CheckResult[]): { passed: number; warned: number; failed: number; skipped: number } {
+  const count = (outcome: CheckResult['outcome']): number => results.filter((r) => r.outcome === outcome).length;
+  return { passed: count('pass'), warned: count('warn'), failed: count('fail'), skipped: count('skip') };
 }
 
 /** The body for display: parsed JSON (masked), else the text (redacted). */
@@ -34,22 +32,26 @@ function displayBody(answer: RawAnswer, options: RenderOptions): unknown {
   return options.showSecrets ? value : maskJson(value);
 }
 
-function visible(text: string, options: RenderOptions): string {
+/** `text` as the report shows it: redacted unless secrets are shown on purpose. */
+export function visible(text: string, options: RenderOptions): string {
   return options.showSecrets ? text : redactSecrets(text);
 }
 
 /**
- * The report as JSON: `{ endpoint, ok, summary: {passed, failed, skipped}, checks:
- * [{id, title, outcome, reasons, notes}], answer: {status, contentType, body} | null }`.
+ * The report as JSON: `{ endpoint, ok, strict, summary: {passed, warned, failed,
+ * skipped}, checks: [{id, title, kind, outcome, reasons, notes}], answer: {status,
+ * contentType, body} | null }`; kind is fatal or deviation, outcome pass, warn, fail or skip.
  */
 export function renderJson(report: CheckReport, options: RenderOptions): string {
   const document = {
     endpoint: report.endpoint,
     ok: report.ok,
+    strict: report.strict,
     summary: counts(report.results),
     checks: report.results.map((r) => ({
       id: r.id,
       title: r.title,
+      kind: r.kind,
       outcome: r.outcome,
       reasons: r.reasons.map((reason) => visible(reason, options)),
       notes: r.notes.map((note) => visible(note, options)),
@@ -62,7 +64,7 @@ export function renderJson(report: CheckReport, options: RenderOptions): string 
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-const LABEL = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' } as const;
+const LABEL = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' } as const;
 
 /** The report as lines: one per check, its reasons and notes indented below it, then the counts. */
 export function renderText(report: CheckReport, options: RenderOptions): string {
@@ -77,7 +79,12 @@ export function renderText(report: CheckReport, options: RenderOptions): string 
       lines.push(`      note: ${visible(note, options)}`);
     }
   }
-  const { passed, failed, skipped } = counts(report.results);
-  lines.push(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  const { passed, warned, failed, skipped } = counts(report.results);
+  lines.push(`${passed} passed, ${warned} warned, ${failed} failed, ${skipped} skipped`);
+  if (warned > 0) {
+    lines.push("WARN: the spec says otherwise, but IoT Edge's daemon copes (--strict fails on these too)");
+  } else if (report.strict && report.results.some((r) => r.outcome === 'fail' && r.kind === 'deviation')) {
+    lines.push("--strict: a deviation fails too (the spec says otherwise, but IoT Edge's daemon copes)");
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -46,7 +46,7 @@ export function createApp(service: ProvisioningService, log: Logger): Koa {
       writeAnswer(ctx, answer.status, { message: answer.message }, answer.headers);
     }
     if (announcesBody(ctx.req)) {
-      // On every path, not only the 413: keeping the connection alive would make Node
+      // On every path, not only the body's 400: keeping the connection alive would make Node
       // read (drain) the whole unread body to find the next request.
       ctx.set('Connection', 'close');
     }

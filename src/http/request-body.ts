@@ -1,7 +1,7 @@
 /**
  * These operations take no request body. One that is announced is refused before a
  * byte of it is read, so a client cannot make the server read without bound; and
- * whatever the answer (404, 405, 400 or 413), the connection is closed after it rather
+ * whatever the answer (404, 405 or 400), the connection is closed after it rather
  * than kept alive, which would read (drain) the unread body to reach the next request.
  */
 import type { IncomingMessage } from 'node:http';

@@ -25,8 +25,9 @@ function fromXprovError(err: XprovError): HttpError {
     case 'method-not-allowed':
       return { status: 405, message: err.message, headers: { Allow: err.allow.join(', ') }, expected: true };
     case 'body-not-allowed':
-      // Close the connection: the unread body must not be parsed as the next request.
-      return { status: 413, message: err.message, headers: { Connection: 'close' }, expected: true };
+      // 400, not 413 (too large) or 415 (media type): no body of any size or type is
+      // accepted. Close the connection: the unread body must not be parsed as the next request.
+      return { status: 400, message: err.message, headers: { Connection: 'close' }, expected: true };
     case 'store-unavailable':
       return { status: 503, message: err.message, headers: {}, expected: true };
   }

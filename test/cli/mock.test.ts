@@ -42,6 +42,9 @@ describe('xprov mock', () => {
       assert.equal(wrongMethod.status, 405);
       assert.equal(wrongMethod.headers.allow, 'GET, POST');
       assertConformsToSpec(undefined, wrongMethod);
+      const withBody = await daemonRequest(endpoint, 'POST', `/device/reprovision${API_VERSION_QUERY}`, {}, Buffer.from('{}'));
+      assert.deepEqual([withBody.status, withBody.headers.connection], [400, 'close']);
+      assertConformsToSpec('ReprovisionDevice', withBody);
     }
 
     const check = await runCommand(['check', `unix://${socketPath}`, '--reprovision']);
