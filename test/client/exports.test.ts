@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { repoRoot } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
+import { typeCheckConsumer } from '../support/ts-consumer.js';
 
 const CONSUMER = `import { ExternalProvisioningClient, TransportError, type ClientResult, type DeviceProvisioningInfo } from 'xprov/client';
 
@@ -73,28 +74,7 @@ describe('package exports: xprov/client', () => {
     const declarations = path.join(repoRoot, 'build', 'src', 'client', 'index.d.ts');
     assert.ok(existsSync(declarations), `${declarations} is missing: run make build (tsc -p tsconfig.client.json)`);
     const dir = consumerPackage();
-    writeFileSync(path.join(dir, 'consumer.ts'), CONSUMER);
-    writeFileSync(
-      path.join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          typeRoots: [path.join(repoRoot, 'node_modules', '@types')],
-          types: ['node'],
-        },
-        files: ['consumer.ts'],
-      }),
-    );
-    const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    try {
-      await run(process.execPath, [tsc, '-p', dir], { cwd: dir });
-    } catch (err) {
-      assert.fail(`the consumer does not type-check:\n${(err as { stdout?: string }).stdout ?? String(err)}`);
-    }
+    const problems = await typeCheckConsumer(dir, CONSUMER);
+    assert.equal(problems, undefined, `the consumer does not type-check:\n${problems}`);
   });
 });

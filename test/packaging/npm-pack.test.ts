@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { example, repoRoot } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
+import { typeCheckConsumer } from '../support/ts-consumer.js';
 import { runXprov } from '../support/xprov-process.js';
 
 const exec = promisify(execFile);
@@ -75,28 +76,8 @@ describe('the npm package (npm pack)', function () {
       { cwd: project },
     );
     assert.equal(stdout, 'function\n');
-    writeFileSync(path.join(project, 'consumer.ts'), CONSUMER);
-    writeFileSync(
-      path.join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          typeRoots: [path.join(repoRoot, 'node_modules', '@types')],
-          types: ['node'],
-        },
-        files: ['consumer.ts'],
-      }),
-    );
-    try {
-      await exec(process.execPath, [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project });
-    } catch (err) {
-      assert.fail(`the consumer does not type-check against the installed package:\n${(err as { stdout?: string }).stdout ?? String(err)}`);
-    }
+    const problems = await typeCheckConsumer(project, CONSUMER);
+    assert.equal(problems, undefined, `the consumer does not type-check against the installed package:\n${problems}`);
   });
 
   it('gives the xprov bin: npx xprov --version, and xprov check against the installed xprov serving a store', async () => {
