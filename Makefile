@@ -5,7 +5,7 @@ NODE_MODULES := node_modules/.xprov-installed
 SOURCES := $(shell find src scripts generated bench test -type f \( -name '*.ts' -o -name '*.js' -o -name '*.cjs' -o -name '*.json' \) 2>/dev/null) tsconfig.json package.json
 STORE ?= examples/symmetric-key-payload.yaml
 
-.PHONY: all install build generate check-generated docs check-docs lint lint-deps test tools run bench deb clean
+.PHONY: all install build generate check-generated docs check-docs lint lint-deps lint-spec test tools run bench deb clean
 
 all: build
 
@@ -77,8 +77,21 @@ lint: $(NODE_MODULES)
 lint-deps: $(NODE_MODULES)
 	npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
+# The spec as the ecosystem's tools see it: Spectral (spectral:oas, .spectral.yaml) and
+# Redocly (recommended, redocly.yaml) over the Swagger 2.0 source and the OpenAPI 3
+# document generated from it; a warning fails too. Offline: neither fetches anything
+# (no remote $ref; Redocly's telemetry and update check are off).
+SPEC_DOCS := openapi/external-provisioning.yaml generated/openapi.json
+lint-spec: $(NODE_MODULES)
+	npx spectral lint --quiet --fail-severity=warn $(SPEC_DOCS)
+	@# Redocly exits 0 on warnings: its stylish report (stdout) lists only problems, so any line fails.
+	@problems=$$(REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx redocly lint --format=stylish $(SPEC_DOCS) 2>/dev/null); \
+	rc=$$?; if [ $$rc -ne 0 ] || [ -n "$$problems" ]; then printf '%s\n' "$$problems" >&2; \
+	  echo "Redocly reports problems in the spec (a warning fails too: fix it, or turn its rule off in redocly.yaml with the reason)" >&2; exit 1; fi; \
+	echo "the spec passes Spectral (spectral:oas) and Redocly (recommended)"
+
 # MOCHA_ARGS: more mocha options, e.g. --ignore 'build/test/packaging/**' (.ci/run's second Node line).
-test: build tools check-generated check-docs lint lint-deps
+test: build tools check-generated check-docs lint lint-deps lint-spec
 	npx mocha $(MOCHA_ARGS)
 
 # The examples are public, throwaway fakes, and git checks them out 0644, which xprov

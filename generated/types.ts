@@ -186,8 +186,47 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Any other error (unknown path 404, wrong method 405 with `Allow`). */
-        Error: {
+        /**
+         * @description No operation has this path (declared on every operation so that every status the
+         *     endpoint answers with is listed: there is no catch-all `default`).
+         */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The path exists but not with this method; `Allow` lists its methods. */
+        MethodNotAllowed: {
+            headers: {
+                /** @description The methods of this path, comma-separated (`GET, POST`). */
+                Allow?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description The request carried an `Expect` header other than `100-continue`: no expectation
+         *     is supported. The connection is closed after the answer.
+         */
+        ExpectationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description Over TCP, the `Host` header names neither a loopback address nor a host the
+         *     endpoint was told to accept (a defence against DNS rebinding). Never over a Unix
+         *     socket. The connection is closed after the answer.
+         */
+        MisdirectedRequest: {
             headers: {
                 [name: string]: unknown;
             };
@@ -201,6 +240,7 @@ export interface components {
          * @description The version of the API. Required, exactly once; `2019-04-10` is the only version.
          *     (The published definition gives it a default; xprov requires it, as the daemon
          *     always sends it, so that a client speaking another version is told so.)
+         * @example 2019-04-10
          */
         "api-version": "2019-04-10";
     };
@@ -217,6 +257,7 @@ export interface operations {
                  * @description The version of the API. Required, exactly once; `2019-04-10` is the only version.
                  *     (The published definition gives it a default; xprov requires it, as the daemon
                  *     always sends it, so that a client speaking another version is told so.)
+                 * @example 2019-04-10
                  */
                 "api-version": components["parameters"]["api-version"];
             };
@@ -236,9 +277,12 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            417: components["responses"]["ExpectationFailed"];
+            421: components["responses"]["MisdirectedRequest"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["StoreUnavailable"];
-            default: components["responses"]["Error"];
         };
     };
     ReprovisionDeviceByGet: {
@@ -248,6 +292,7 @@ export interface operations {
                  * @description The version of the API. Required, exactly once; `2019-04-10` is the only version.
                  *     (The published definition gives it a default; xprov requires it, as the daemon
                  *     always sends it, so that a client speaking another version is told so.)
+                 * @example 2019-04-10
                  */
                 "api-version": components["parameters"]["api-version"];
             };
@@ -265,9 +310,12 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            417: components["responses"]["ExpectationFailed"];
+            421: components["responses"]["MisdirectedRequest"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["StoreUnavailable"];
-            default: components["responses"]["Error"];
         };
     };
     ReprovisionDevice: {
@@ -277,6 +325,7 @@ export interface operations {
                  * @description The version of the API. Required, exactly once; `2019-04-10` is the only version.
                  *     (The published definition gives it a default; xprov requires it, as the daemon
                  *     always sends it, so that a client speaking another version is told so.)
+                 * @example 2019-04-10
                  */
                 "api-version": components["parameters"]["api-version"];
             };
@@ -294,9 +343,12 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            417: components["responses"]["ExpectationFailed"];
+            421: components["responses"]["MisdirectedRequest"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["StoreUnavailable"];
-            default: components["responses"]["Error"];
         };
     };
 }
