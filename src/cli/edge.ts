@@ -3,18 +3,21 @@
  * run on the IoT Edge partition (docs/edge.md). Loaded only when run (see cli.ts).
  */
 import { UsageError } from '../errors.js';
+import { REPROVISION_USAGE, edgeReprovision } from './edge-reprovision.js';
 import { SYNC_USAGE, edgeSync } from './edge-sync.js';
 import type { CliIo } from './shared/io.js';
 
 const USAGE = `usage: xprov edge <command> [options]
 
 commands:
-  sync  get the provisioning information and hand it to aziot-identity-service
+  sync         get the provisioning information and hand it to aziot-identity-service
+  reprovision  tell the endpoint the device may have moved (aziot-edged exited 154), then sync
 
 xprov edge <command> --help for its options.`;
 
 const COMMANDS: Readonly<Record<string, { readonly run: (argv: readonly string[], io: CliIo) => Promise<number>; readonly usage: string }>> = {
   sync: { run: edgeSync, usage: SYNC_USAGE },
+  reprovision: { run: edgeReprovision, usage: REPROVISION_USAGE },
 };
 
 /** Runs `xprov edge ARGV`; resolves with the exit code. */

@@ -33,6 +33,8 @@ interface Device {
   readonly fail: string;
   systemctlCalls(): string[];
   sync(endpoint: string, ...extra: string[]): Promise<CommandRun>;
+  /** `xprov edge COMMAND` on this device. */
+  run(command: string, endpoint: string, ...extra: string[]): Promise<CommandRun>;
   toml(service: string): Record<string, unknown>;
   dropIn(service: string): string;
 }
@@ -47,6 +49,10 @@ function device(): Device {
   mkdirSync(bin);
   writeFileSync(path.join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${log}'\n[ -e '${fail}' ] && { echo 'Job failed' >&2; exit 3; }\nexit 0\n`);
   chmodSync(path.join(bin, 'systemctl'), 0o755);
+  const run = (command: string, endpoint: string, ...extra: string[]): Promise<CommandRun> =>
+    runCommand(['edge', command, '--endpoint', endpoint, '--aziot-dir', aziotDir, '--secrets-dir', secretsDir, ...extra], {
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+    });
   const dropIn = (service: string): string => path.join(aziotDir, service, 'config.d', '50-xprov.toml');
   return {
     aziotDir,
@@ -54,10 +60,8 @@ function device(): Device {
     fail,
     dropIn,
     systemctlCalls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []),
-    sync: (endpoint, ...extra) =>
-      runCommand(['edge', 'sync', '--endpoint', endpoint, '--aziot-dir', aziotDir, '--secrets-dir', secretsDir, ...extra], {
-        env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
-      }),
+    sync: (endpoint, ...extra) => run('sync', endpoint, ...extra),
+    run,
     toml: (service) => plain(parse(readFileSync(dropIn(service), 'utf8'))),
   };
 }
@@ -258,5 +262,55 @@ describe('xprov edge sync', () => {
     const help = await runCommand(['edge', 'sync', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: xprov edge sync --endpoint URL/);
+  });
+});
+
+describe('xprov edge reprovision (aziot-edged exited 154)', () => {
+  it('sends the notice as GET, as the 1.1 daemon did, then syncs what the endpoint now serves', async () => {
+    const edge = device();
+    let answer: unknown = SAS;
+    const fake = await serveFake((req, res) => {
+      if (req.url?.startsWith('/device/reprovision') === true) {
+        // The endpoint found the device moved (e.g. re-registered with DPS).
+        answer = { ...SAS, hubName: 'moved-hub.azure-devices.net', substatus: 'reprovisionedToInitialAssignment' };
+        res.writeHead(200).end();
+        return;
+      }
+      json(res, 200, answer);
+    });
+    report(await edge.sync(fake.endpoint, '--json'));
+    const moved = report(await edge.run('reprovision', fake.endpoint, '--json'));
+    assert.deepEqual(
+      [moved.changed, moved.hubName, moved.substatus, moved.restarted],
+      [true, 'moved-hub.azure-devices.net', 'reprovisionedToInitialAssignment', true],
+    );
+    assert.equal((edge.toml('identityd').provisioning as Record<string, unknown>).iothub_hostname, 'moved-hub.azure-devices.net');
+    assert.deepEqual(
+      fake.requests.map((r) => `${r.method} ${r.url}`),
+      [
+        'GET /device/provisioninginformation?api-version=2019-04-10',
+        'GET /device/reprovision?api-version=2019-04-10',
+        'GET /device/provisioninginformation?api-version=2019-04-10',
+      ],
+    );
+    assert.deepEqual(edge.systemctlCalls(), [...RESTART_CALLS, ...RESTART_CALLS]);
+  });
+
+  it('served by xprov: the notice is accepted and an unchanged answer restarts nothing', async () => {
+    const edge = device();
+    const endpoint = await serveXprov(SAS, 'unix');
+    report(await edge.sync(endpoint, '--json'));
+    const again = report(await edge.run('reprovision', endpoint, '--json'));
+    assert.equal(again.changed, false);
+    assert.deepEqual(edge.systemctlCalls(), RESTART_CALLS);
+  });
+
+  it('a refused notice: exit 1, nothing synced', async () => {
+    const edge = device();
+    const fake = await serveFake((_req, res) => json(res, 500, { message: 'DPS unreachable' }));
+    const run = await edge.run('reprovision', fake.endpoint);
+    assert.deepEqual([run.code, run.stderr], [1, `xprov: ${fake.endpoint} answered 500 to GET reprovision: DPS unreachable; nothing synced\n`]);
+    assert.equal(fake.requests.length, 1);
+    assert.equal(existsSync(edge.aziotDir), false);
   });
 });
