@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { REPROVISION_USAGE, edgeReprovision } from './edge-reprovision.js';
+import { STATUS_USAGE, edgeStatusCommand } from './edge-status.js';
 import { SYNC_USAGE, edgeSync } from './edge-sync.js';
 import type { CliIo } from './shared/io.js';
 
@@ -12,12 +13,14 @@ const USAGE = `usage: xprov edge <command> [options]
 commands:
   sync         get the provisioning information and hand it to aziot-identity-service
   reprovision  tell the endpoint the device may have moved (aziot-edged exited 154), then sync
+  status       what is applied against what the endpoint serves, keys never shown
 
 xprov edge <command> --help for its options.`;
 
 const COMMANDS: Readonly<Record<string, { readonly run: (argv: readonly string[], io: CliIo) => Promise<number>; readonly usage: string }>> = {
   sync: { run: edgeSync, usage: SYNC_USAGE },
   reprovision: { run: edgeReprovision, usage: REPROVISION_USAGE },
+  status: { run: edgeStatusCommand, usage: STATUS_USAGE },
 };
 
 /** Runs `xprov edge ARGV`; resolves with the exit code. */

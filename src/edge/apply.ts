@@ -72,6 +72,31 @@ async function ensureDirectories(plan: EdgePlan, secretsDir: string): Promise<vo
   }
 }
 
+/** Each planned file as it is now: `current`, `differs` (content, mode or owner) or `missing`; and the unwanted ones still there. */
+export async function planState(
+  plan: EdgePlan,
+): Promise<{ readonly files: readonly { readonly path: string; readonly state: 'current' | 'differs' | 'missing' }[]; readonly unwanted: readonly string[] }> {
+  const files: { path: string; state: 'current' | 'differs' | 'missing' }[] = [];
+  for (const file of plan.files) {
+    const exists = await lstat(file.path).then(
+      () => true,
+      (err: unknown) => (errorCode(err) === 'ENOENT' ? false : Promise.reject(err)),
+    );
+    files.push({ path: file.path, state: !exists ? 'missing' : (await upToDate(file)) ? 'current' : 'differs' });
+  }
+  const unwanted: string[] = [];
+  for (const file of plan.absent) {
+    if (
+      await lstat(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      unwanted.push(file);
+  }
+  return { files, unwanted };
+}
+
 /** Writes what differs and removes what must not exist; resolves with what changed. */
 export async function applyPlan(plan: EdgePlan, secretsDir: string): Promise<ApplyResult> {
   const stale: PlannedFile[] = [];

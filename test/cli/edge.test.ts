@@ -314,3 +314,36 @@ describe('xprov edge reprovision (aziot-edged exited 154)', () => {
     assert.equal(existsSync(edge.aziotDir), false);
   });
 });
+
+describe('xprov edge status', () => {
+  it('applied against served: in sync after a sync (exit 0), the differing files after a move (exit 1), no key shown', async () => {
+    const edge = device();
+    let answer: unknown = SAS;
+    const fake = await serveFake((_req, res) => json(res, 200, answer));
+    const status = (...extra: string[]): Promise<CommandRun> =>
+      runCommand(['edge', 'status', '--endpoint', fake.endpoint, '--aziot-dir', edge.aziotDir, '--secrets-dir', edge.secretsDir, ...extra]);
+
+    const before = await status();
+    assert.equal(before.code, 1);
+    assert.match(before.stdout, /^served: {2}dev1 on hub.azure-devices.net \(symmetric-key from payload\)\napplied: nothing\n/);
+
+    report(await edge.sync(fake.endpoint, '--json'));
+    const synced = await status('--json');
+    assert.equal(synced.code, 0, synced.stderr);
+    const current = JSON.parse(synced.stdout) as { inSync: boolean; applied: unknown; files: { state: string }[] };
+    assert.equal(current.inSync, true);
+    assert.deepEqual(current.applied, { hubName: 'hub.azure-devices.net', deviceId: 'dev1', method: 'sas' });
+    assert.deepEqual(
+      current.files.map((f) => f.state),
+      ['current', 'current', 'current'],
+    );
+
+    answer = { ...SAS, hubName: 'moved.azure-devices.net' };
+    const moved = await status();
+    assert.equal(moved.code, 1);
+    assert.match(moved.stdout, /\napplied: dev1 on hub.azure-devices.net \(sas\)\n/);
+    assert.match(moved.stdout, new RegExp(`\\n  differs ${edge.dropIn('identityd').replace(/[.]/g, '\\.')}\\n`));
+    assert.match(moved.stdout, /\nnot in sync: xprov edge sync would change it\n$/);
+    assert.doesNotMatch(`${before.stdout}${synced.stdout}${moved.stdout}`, new RegExp(KEY.replace(/[+/]/g, '.')));
+  });
+});
