@@ -91,7 +91,7 @@ describe('the Debian package (make deb)', function () {
   let root = '';
   let postinstOutput = '';
 
-  before(function () {
+  before(() => {
     if (process.getuid?.() !== 0) {
       throw new Error('the package test needs root (debootstrap, chroot, dpkg --root): run it as root, as CI does');
     }
