@@ -19,6 +19,7 @@ commands:
   mock            serve the API from the spec's examples, without secrets (xprov mock --help)
   iotedge-config  print the provisioning: block of IoT Edge's config.yaml (xprov iotedge-config --help)
   store           write, show and validate the store (xprov store --help)
+  edge            external provisioning for IoT Edge 1.2 to 1.5, on the IoT Edge partition (xprov edge --help)
 
 options:
   --help     this text
@@ -34,6 +35,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: CliIo) => 
   mock: async (argv, io) => (await import('./cli/mock.js')).mockCommand(argv, io),
   'iotedge-config': async (argv, io) => (await import('./cli/iotedge-config.js')).iotedgeConfigCommand(argv, io),
   store: async (argv, io) => (await import('./cli/store.js')).storeCommand(argv, io),
+  edge: async (argv, io) => (await import('./cli/edge.js')).edgeCommand(argv, io),
 };
 
 /**

@@ -145,11 +145,11 @@ async function keepBackup(file: string): Promise<string | undefined> {
 }
 
 /**
- * Writes `data` to `file` atomically (see the module comment). A symlink is followed:
+ * Writes `data` (text as UTF-8, or bytes) to `file` atomically (see the module comment). A symlink is followed:
  * the file it points to is replaced, and the link stays. Rejects, leaving everything
  * as it was, when anything fails before the rename.
  */
-export async function writeFileAtomic(file: string, data: string, options: AtomicWriteOptions): Promise<AtomicWriteResult> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<AtomicWriteResult> {
   const target = await realpath(file).catch((err: unknown) => {
     if (errorCode(err) === 'ENOENT') return path.resolve(file);
     throw err;
@@ -162,7 +162,8 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
     try {
-      await handle.writeFile(data, 'utf8');
+      // Text as UTF-8; bytes as they are (`xprov edge sync` writes raw key bytes).
+      await (typeof data === 'string' ? handle.writeFile(data, 'utf8') : handle.writeFile(data));
       if (options.owner !== undefined) {
         await handle.chown(options.owner.uid, options.owner.gid);
       }
