@@ -2,11 +2,11 @@
  * `xprov edge sync|reprovision|status`: external provisioning for IoT Edge 1.2 to 1.5,
  * run on the IoT Edge partition (docs/edge.md). Loaded only when run (see cli.ts).
  */
-import { UsageError } from '../errors.js';
 import { REPROVISION_USAGE, edgeReprovision } from './edge-reprovision.js';
 import { STATUS_USAGE, edgeStatusCommand } from './edge-status.js';
 import { SYNC_USAGE, edgeSync } from './edge-sync.js';
 import type { CliIo } from './shared/io.js';
+import { type SubcommandGroup, runSubcommand } from './shared/subcommands.js';
 
 const USAGE = `usage: xprov edge <command> [options]
 
@@ -17,22 +17,18 @@ commands:
 
 xprov edge <command> --help for its options.`;
 
-const COMMANDS: Readonly<Record<string, { readonly run: (argv: readonly string[], io: CliIo) => Promise<number>; readonly usage: string }>> = {
-  sync: { run: edgeSync, usage: SYNC_USAGE },
-  reprovision: { run: edgeReprovision, usage: REPROVISION_USAGE },
-  status: { run: edgeStatusCommand, usage: STATUS_USAGE },
+const GROUP: SubcommandGroup = {
+  name: 'edge',
+  usage: USAGE,
+  helpHere: false,
+  commands: {
+    sync: { run: edgeSync, usage: SYNC_USAGE },
+    reprovision: { run: edgeReprovision, usage: REPROVISION_USAGE },
+    status: { run: edgeStatusCommand, usage: STATUS_USAGE },
+  },
 };
 
 /** Runs `xprov edge ARGV`; resolves with the exit code. */
 export async function edgeCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
-    io.stdout.write(`${USAGE}\n`);
-    return name === undefined ? 2 : 0;
-  }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (command === undefined) {
-    throw new UsageError(`unknown edge command ${JSON.stringify(name)} (${Object.keys(COMMANDS).join(', ')})`);
-  }
-  return command.run(rest, io);
+  return runSubcommand(GROUP, argv, io);
 }

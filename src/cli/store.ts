@@ -2,11 +2,11 @@
  * `xprov store set|show|validate`: the secure partition's side of the store. Loaded
  * only when run (see cli.ts): none of this is on the serving path.
  */
-import { UsageError } from '../errors.js';
 import { SET_USAGE, storeSet } from './store-set.js';
 import { SHOW_USAGE, storeShow } from './store-show.js';
 import { VALIDATE_USAGE, storeValidate } from './store-validate.js';
 import type { CliIo } from './shared/io.js';
+import { type SubcommandGroup, runSubcommand } from './shared/subcommands.js';
 
 const USAGE = `usage: xprov store <command> [options]
 
@@ -17,26 +17,18 @@ commands:
 
 xprov store <command> --help for its options.`;
 
-const COMMANDS: Readonly<Record<string, { readonly run: (argv: readonly string[], io: CliIo) => Promise<number>; readonly usage: string }>> = {
-  set: { run: storeSet, usage: SET_USAGE },
-  show: { run: storeShow, usage: SHOW_USAGE },
-  validate: { run: storeValidate, usage: VALIDATE_USAGE },
+const GROUP: SubcommandGroup = {
+  name: 'store',
+  usage: USAGE,
+  helpHere: true,
+  commands: {
+    set: { run: storeSet, usage: SET_USAGE },
+    show: { run: storeShow, usage: SHOW_USAGE },
+    validate: { run: storeValidate, usage: VALIDATE_USAGE },
+  },
 };
 
 /** Runs `xprov store ARGV`; resolves with the exit code. */
 export async function storeCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
-    io.stdout.write(`${USAGE}\n`);
-    return name === undefined ? 2 : 0;
-  }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (command === undefined) {
-    throw new UsageError(`unknown store command ${JSON.stringify(name)} (set, show, validate)`);
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`${command.usage}\n`);
-    return 0;
-  }
-  return command.run(rest, io);
+  return runSubcommand(GROUP, argv, io);
 }
