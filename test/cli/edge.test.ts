@@ -122,52 +122,65 @@ describe('xprov edge sync', () => {
     });
   }
 
-  it('x509 from payload: the PEMs decoded into the secrets dir, certd and keyd preloaded with them', async () => {
-    const edge = device();
-    const identity = makeDeviceCertificate('dev1');
-    registerSecret(identity.keyPem);
-    const b64 = (text: string): string => Buffer.from(text).toString('base64');
-    registerSecret(b64(identity.keyPem));
-    const endpoint = await serveXprov(
-      { ...SAS, credentials: { authType: 'x509', source: 'payload', identityCert: b64(identity.certPem), identityPrivateKey: b64(identity.keyPem) } },
-      'tcp',
-    );
-    const run = await edge.sync(endpoint);
-    assert.equal(run.code, 0, run.stderr);
-    const keyPem = path.join(edge.secretsDir, 'device-id.key.pem');
-    const certPem = path.join(edge.secretsDir, 'device-id.cert.pem');
-    assert.equal(readFileSync(keyPem, 'utf8'), identity.keyPem);
-    assert.equal(readFileSync(certPem, 'utf8'), identity.certPem);
-    assert.deepEqual(edge.toml('keyd'), { preloaded_keys: { 'device-id': `file://${keyPem}` } });
-    assert.deepEqual(edge.toml('certd'), { preloaded_certs: { 'device-id': `file://${certPem}` } });
-    assert.deepEqual((edge.toml('identityd').provisioning as Record<string, unknown>).authentication, {
-      method: 'x509',
-      identity_cert: 'device-id',
-      identity_pk: 'device-id',
+  for (const transport of ['unix', 'tcp'] as const) {
+    it(`x509 from payload, served by xprov over ${transport}: the PEMs decoded into the secrets dir, certd and keyd preloaded with them`, async () => {
+      const edge = device();
+      const identity = makeDeviceCertificate('dev1');
+      registerSecret(identity.keyPem);
+      const b64 = (text: string): string => Buffer.from(text).toString('base64');
+      registerSecret(b64(identity.keyPem));
+      const endpoint = await serveXprov(
+        { ...SAS, credentials: { authType: 'x509', source: 'payload', identityCert: b64(identity.certPem), identityPrivateKey: b64(identity.keyPem) } },
+        transport,
+      );
+      const run = await edge.sync(endpoint);
+      assert.equal(run.code, 0, run.stderr);
+      const keyPem = path.join(edge.secretsDir, 'device-id.key.pem');
+      const certPem = path.join(edge.secretsDir, 'device-id.cert.pem');
+      assert.equal(readFileSync(keyPem, 'utf8'), identity.keyPem);
+      assert.equal(readFileSync(certPem, 'utf8'), identity.certPem);
+      assert.deepEqual(edge.toml('keyd'), { preloaded_keys: { 'device-id': `file://${keyPem}` } });
+      assert.deepEqual(edge.toml('certd'), { preloaded_certs: { 'device-id': `file://${certPem}` } });
+      assert.deepEqual((edge.toml('identityd').provisioning as Record<string, unknown>).authentication, {
+        method: 'x509',
+        identity_cert: 'device-id',
+        identity_pk: 'device-id',
+      });
+      assert.match(run.stdout, /^applied dev1 on hub.azure-devices.net \(x509 from payload\)\n/);
+      assert.match(run.stdout, /\nrestarted aziot-keyd.service aziot-certd.service aziot-identityd.service aziot-edged.service\n$/);
     });
-    assert.match(run.stdout, /^applied dev1 on hub.azure-devices.net \(x509 from payload\)\n/);
-    assert.match(run.stdout, /\nrestarted aziot-keyd.service aziot-certd.service aziot-identityd.service aziot-edged.service\n$/);
-  });
 
-  it('x509 from hsm, served by xprov: the references as keyd and certd take them, no secret file', async () => {
-    const edge = device();
-    const endpoint = await serveXprov(
-      {
-        ...SAS,
-        credentials: {
-          authType: 'x509',
-          source: 'hsm',
-          identityCert: '/var/lib/edge/device.pem',
-          identityPrivateKey: 'pkcs11:token=edge;object=device-key;type=private',
+    it(`x509 from hsm, served by xprov over ${transport}: the references as keyd and certd take them, no secret file`, async () => {
+      const edge = device();
+      const endpoint = await serveXprov(
+        {
+          ...SAS,
+          credentials: {
+            authType: 'x509',
+            source: 'hsm',
+            identityCert: '/var/lib/edge/device.pem',
+            identityPrivateKey: 'pkcs11:token=edge;object=device-key;type=private',
+          },
         },
-      },
-      'unix',
-    );
-    report(await edge.sync(endpoint, '--json'));
-    assert.deepEqual(edge.toml('keyd'), { preloaded_keys: { 'device-id': 'pkcs11:token=edge;object=device-key;type=private' } });
-    assert.deepEqual(edge.toml('certd'), { preloaded_certs: { 'device-id': 'file:///var/lib/edge/device.pem' } });
-    assert.equal(existsSync(path.join(edge.secretsDir, 'device-id.key.pem')), false);
-  });
+        transport,
+      );
+      report(await edge.sync(endpoint, '--json'));
+      assert.deepEqual(edge.toml('keyd'), { preloaded_keys: { 'device-id': 'pkcs11:token=edge;object=device-key;type=private' } });
+      assert.deepEqual(edge.toml('certd'), { preloaded_certs: { 'device-id': 'file:///var/lib/edge/device.pem' } });
+      assert.equal(existsSync(path.join(edge.secretsDir, 'device-id.key.pem')), false);
+    });
+
+    it(`symmetric-key from hsm, served by xprov over ${transport}: identityd's sas settings only, no key file, no preloaded key`, async () => {
+      const edge = device();
+      const endpoint = await serveXprov({ ...SAS, credentials: { authType: 'symmetric-key', source: 'hsm' } }, transport);
+      const run = report(await edge.sync(endpoint, '--json'));
+      assert.equal(run.changed, true);
+      assert.deepEqual((edge.toml('identityd').provisioning as Record<string, unknown>).authentication, { method: 'sas', device_id_pk: 'device-id' });
+      assert.deepEqual(edge.toml('keyd'), {}, 'the key stays in the HSM: keyd must know device-id from its own config');
+      assert.equal(existsSync(path.join(edge.secretsDir, 'device-id')), false);
+      assert.equal(existsSync(edge.dropIn('certd')), false);
+    });
+  }
 
   it('a moved hub and a switch to symmetric-key from hsm: identityd rewritten, the old key file removed, a restart', async () => {
     const edge = device();
