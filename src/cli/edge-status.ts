@@ -64,6 +64,9 @@ export async function edgeStatusCommand(argv: readonly string[], io: CliIo): Pro
       io.stdout.write(
         `applied: ${applied?.deviceId === undefined ? 'nothing' : `${applied.deviceId} on ${applied.hubName ?? '?'} (${applied.method ?? '?'})`}\n`,
       );
+      if (status.served.key !== undefined) {
+        io.stdout.write(`key:     served ${status.served.key}, applied ${applied?.key ?? 'none'}\n`);
+      }
       for (const file of status.files) io.stdout.write(`  ${file.state.padEnd(7)} ${file.path}\n`);
       for (const file of status.unwanted) io.stdout.write(`  stale   ${file}\n`);
       io.stdout.write(status.inSync ? 'in sync\n' : 'not in sync: xprov edge sync would change it\n');

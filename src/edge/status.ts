@@ -4,8 +4,11 @@
  * would write is already current is enough to tell a device that needs a sync.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parse } from 'smol-toml';
 import type { ExternalProvisioningClient } from '../client/client.js';
+import type { DeviceProvisioningInfo } from '../contract/types.js';
+import { maskSecret } from '../contract/mask.js';
 import { describeEndpoint } from '../endpoint/endpoint-url.js';
 import { redactSecrets } from '../redact.js';
 import { planState } from './apply.js';
@@ -17,6 +20,8 @@ export interface AppliedIdentity {
   readonly hubName?: string;
   readonly deviceId?: string;
   readonly method?: string;
+  /** The key in the secrets dir, masked (`<masked: N chars, sha256 …>` of its base64, as served): compare with the served one. */
+  readonly key?: string;
 }
 
 /** What status found. */
@@ -32,6 +37,8 @@ export type EdgeStatus =
         readonly source: string;
         readonly status?: string;
         readonly substatus?: string;
+        /** The served key, masked the same way as the applied one (payload credentials only). */
+        readonly key?: string;
       };
       readonly files: readonly { readonly path: string; readonly state: 'current' | 'differs' | 'missing' }[];
       readonly unwanted: readonly string[];
@@ -61,6 +68,27 @@ async function appliedIdentity(aziotDir: string): Promise<AppliedIdentity | unde
   }
 }
 
+/** The secret file sync writes for `info` (a payload key), and the served secret as base64: undefined for hsm. */
+function payloadSecret(info: DeviceProvisioningInfo, secretsDir: string): { readonly file: string; readonly served: string } | undefined {
+  const { credentials } = info;
+  if (credentials.source !== 'payload') return undefined;
+  if (credentials.authType === 'symmetric-key' && credentials.key !== undefined) return { file: path.join(secretsDir, 'device-id'), served: credentials.key };
+  if (credentials.authType === 'x509' && credentials.identityPrivateKey !== undefined) {
+    return { file: path.join(secretsDir, 'device-id.key.pem'), served: credentials.identityPrivateKey };
+  }
+  return undefined;
+}
+
+/** The applied secret file, masked as its base64 (the raw key bytes, or the PEM text, as served), or undefined when unreadable. */
+async function appliedSecret(file: string): Promise<string | undefined> {
+  try {
+    const bytes = await readFile(file);
+    return bytes.length > MAX_DROP_IN_BYTES ? undefined : maskSecret(bytes.toString('base64'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Compares what is applied under `aziotDir`/`secretsDir` with what the endpoint serves; TransportError propagates. */
 export async function edgeStatus(client: ExternalProvisioningClient, options: { readonly aziotDir: string; readonly secretsDir: string }): Promise<EdgeStatus> {
   const where = describeEndpoint(client.endpoint);
@@ -74,10 +102,13 @@ export async function edgeStatus(client: ExternalProvisioningClient, options: { 
   }
   const { files, unwanted } = await planState(planned.plan);
   const info = answer.body;
+  const secret = payloadSecret(info, options.secretsDir);
+  const identity = await appliedIdentity(options.aziotDir);
+  const appliedKey = secret === undefined || identity === undefined ? undefined : await appliedSecret(secret.file);
   return {
     ok: true,
     inSync: files.every((f) => f.state === 'current') && unwanted.length === 0,
-    applied: await appliedIdentity(options.aziotDir),
+    applied: identity === undefined ? undefined : { ...identity, ...(appliedKey === undefined ? {} : { key: appliedKey }) },
     served: {
       hubName: info.hubName,
       deviceId: info.deviceId,
@@ -85,6 +116,7 @@ export async function edgeStatus(client: ExternalProvisioningClient, options: { 
       source: info.credentials.source,
       ...(info.status === undefined ? {} : { status: info.status }),
       ...(info.substatus === undefined ? {} : { substatus: info.substatus }),
+      ...(secret === undefined ? {} : { key: maskSecret(secret.served) }),
     },
     files,
     unwanted,

@@ -343,16 +343,22 @@ describe('xprov edge status', () => {
     report(await edge.sync(fake.endpoint, '--json'));
     const synced = await status('--json');
     assert.equal(synced.code, 0, synced.stderr);
-    const current = JSON.parse(synced.stdout) as { inSync: boolean; applied: unknown; files: { state: string }[] };
+    const current = JSON.parse(synced.stdout) as { inSync: boolean; applied: unknown; served: { key?: string }; files: { state: string }[] };
     assert.equal(current.inSync, true);
-    assert.deepEqual(current.applied, { hubName: 'hub.azure-devices.net', deviceId: 'dev1', method: 'sas' });
+    assert.match(String(current.served.key), /^<masked: 44 chars, sha256 [0-9a-f]{8}>$/);
+    assert.deepEqual(current.applied, { hubName: 'hub.azure-devices.net', deviceId: 'dev1', method: 'sas', key: current.served.key });
     assert.deepEqual(
       current.files.map((f) => f.state),
       ['current', 'current', 'current'],
     );
 
-    answer = { ...SAS, hubName: 'moved.azure-devices.net' };
+    const rotatedKey = Buffer.alloc(32, 9).toString('base64');
+    registerSecret(rotatedKey);
+    answer = { ...SAS, hubName: 'moved.azure-devices.net', credentials: { ...SAS.credentials, key: rotatedKey } };
     const moved = await status();
+    const keyLine = /\nkey: {5}served (<masked: [^>]+>), applied (<masked: [^>]+>)\n/.exec(moved.stdout);
+    assert.ok(keyLine, moved.stdout);
+    assert.notEqual(keyLine[1], keyLine[2], 'a rotated key: the served and applied fingerprints differ');
     assert.equal(moved.code, 1);
     assert.match(moved.stdout, /\napplied: dev1 on hub.azure-devices.net \(sas\)\n/);
     assert.match(moved.stdout, new RegExp(`\\n  differs ${edge.dropIn('identityd').replace(/[.]/g, '\\.')}\\n`));
