@@ -24,7 +24,12 @@ const SAS = {
   status: 'assigned',
 };
 const UNITS = ['aziot-keyd.service', 'aziot-certd.service', 'aziot-identityd.service', 'aziot-edged.service'];
-const RESTART_CALLS = [...[...UNITS].reverse().map((u) => `stop ${u}`), ...UNITS.map((u) => `start ${u}`)];
+// aziot's own restart (aziotctl-common/src/system/restart.rs): stop the services, start the sockets, start the primary.
+const RESTART_CALLS = [
+  ...[...UNITS].reverse().map((u) => `stop ${u}`),
+  ...['aziot-keyd.socket', 'aziot-certd.socket', 'aziot-identityd.socket', 'aziot-edged.mgmt.socket', 'aziot-edged.workload.socket'].map((u) => `start ${u}`),
+  'start aziot-edged.service',
+];
 
 /** A fake aziot tree, secrets dir and systemctl (which logs its arguments, and fails while `fail` exists). */
 interface Device {
