@@ -12,6 +12,7 @@ import { main } from '../../src/cli.js';
 import type { CliIo } from '../../src/cli/shared/io.js';
 import { createLogger } from '../../src/log.js';
 import { example } from './paths.js';
+import { LogWaiter } from './log-waiter.js';
 import { recordOutput } from './secrets.js';
 import { tempDir } from './tmp.js';
 
@@ -55,13 +56,18 @@ export function startCommand(args: readonly string[], options: CliOptions = {}):
   let out = '';
   let err = '';
   let ended = false;
-  const waiters = new Set<() => void>();
+  // Before main() runs: a command writes synchronously; `command` is read only when waited on.
+  const logs = new LogWaiter(
+    () => command.logLines(),
+    () => (ended ? 'xprov ended' : undefined),
+    () => err,
+  );
   const label = `xprov ${args.join(' ')} (in-process`;
   const stdout = {
     write(text: string): boolean {
       out += text;
       recordOutput(`${label} stdout)`, text);
-      for (const w of waiters) w();
+      logs.notify();
       return true;
     },
   };
@@ -108,28 +114,7 @@ export function startCommand(args: readonly string[], options: CliOptions = {}):
         .map((l) => JSON.parse(l) as Record<string, unknown>),
     running: () => !ended,
     exited,
-    waitForLog(match, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${err}`));
-        }, timeoutMs);
-        const check = (): void => {
-          const found = command.logLines().find(match);
-          if (found) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            resolve(found);
-          } else if (ended) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            reject(new Error(`xprov ended before the log line; stderr: ${err}`));
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForLog: (match, timeoutMs) => logs.wait(match, timeoutMs),
     stop(signal = 'SIGTERM') {
       if (!stopper.signal.aborted) {
         stopper.abort(signal);
@@ -141,7 +126,7 @@ export function startCommand(args: readonly string[], options: CliOptions = {}):
   void exited.then(() => {
     ended = true;
     running.delete(command);
-    for (const w of waiters) w();
+    logs.notify();
   });
   return command;
 }

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { launcher } from './paths.js';
+import { LogWaiter } from './log-waiter.js';
 import { recordOutput } from './secrets.js';
 
 /** A running xprov process. */
@@ -49,11 +50,10 @@ export function runXprov(args: readonly string[], options: RunOptions = {}): Xpr
   running.add(child);
   let out = '';
   let err = '';
-  const waiters = new Set<() => void>();
   child.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString('utf8');
     recordOutput(`xprov ${args.join(' ')} (stdout)`, chunk.toString('utf8'));
-    for (const w of waiters) w();
+    logs.notify();
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     err += chunk.toString('utf8');
@@ -62,7 +62,7 @@ export function runXprov(args: readonly string[], options: RunOptions = {}): Xpr
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => {
       running.delete(child);
-      for (const w of waiters) w();
+      logs.notify();
       resolve(code ?? signal ?? 'unknown');
     });
   });
@@ -71,34 +71,18 @@ export function runXprov(args: readonly string[], options: RunOptions = {}): Xpr
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const logs = new LogWaiter(
+    logLines,
+    () => (child.exitCode !== null || child.signalCode !== null ? `xprov exited (${String(child.exitCode ?? child.signalCode)})` : undefined),
+    () => err,
+  );
   const proc: XprovProcess = {
     child,
     stdout: () => out,
     stderr: () => err,
     logLines,
     exited,
-    waitForLog(match, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${err}`));
-        }, timeoutMs);
-        const check = (): void => {
-          const found = logLines().find(match);
-          if (found) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            resolve(found);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            reject(new Error(`xprov exited (${String(child.exitCode ?? child.signalCode)}) before the log line; stderr: ${err}`));
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForLog: (match, timeoutMs) => logs.wait(match, timeoutMs),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill(signal);
