@@ -14,7 +14,7 @@ import { eventually } from '../support/eventually.js';
 import { registerSecret } from '../support/secrets.js';
 import { Swtpm, recordArgv } from '../support/swtpm.js';
 import { tempDir } from '../support/tmp.js';
-import { type RunOptions, runXprov, serveXprov } from '../support/xprov-process.js';
+import { type RunOptions, runXprov, serveXprov, type XprovProcess } from '../support/xprov-process.js';
 
 /** 32 bytes: base64 ending in `=`, the padding the C# sample loses. */
 const KEY = Buffer.from('tpm-cli-test-key-not-a-secret!!!').toString('base64');
@@ -29,6 +29,23 @@ async function xprov(args: readonly string[], options: RunOptions = {}): Promise
   const proc = runXprov(args, options);
   const code = await proc.exited;
   return { code, stdout: proc.stdout(), stderr: proc.stderr() };
+}
+
+/**
+ * Serves `location` over a Unix socket and TCP in one process, and checks that both give
+ * the daemon `deviceId` with KEY.
+ */
+async function serveBothTransports(location: string, tcti: string, deviceId: string): Promise<{ serve: XprovProcess; unix: string; tcp: string }> {
+  const dir = tempDir();
+  const unix = `unix://${path.join(dir, 'api.sock')}`;
+  const tcp = `http://127.0.0.1:${await freePort()}`;
+  const serve = await serveXprov(['--store', location, '--tpm-tcti', tcti, '--listen', unix, '--listen', tcp]);
+  for (const endpoint of [unix, tcp]) {
+    const answer = await provisionLikeDaemon(endpoint);
+    assert.equal(answer.deviceId, deviceId);
+    assert.deepEqual(answer.credentials, { kind: 'symmetric-key-payload', key: Buffer.from(KEY, 'base64') });
+  }
+  return { serve, unix, tcp };
 }
 
 describe('xprov store and serve on a TPM (swtpm)', function () {
@@ -61,15 +78,7 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
       assert.match(show.stdout, /^# store tpm:0x01000bb9, secrets masked\n/);
       assert.match(show.stdout, /key: .*44 chars/);
 
-      const dir = tempDir();
-      const unix = `unix://${path.join(dir, 'api.sock')}`;
-      const tcp = `http://127.0.0.1:${await freePort()}`;
-      const serve = await serveXprov(['--store', location, '--tpm-tcti', tpm.tcti, '--listen', unix, '--listen', tcp]);
-      for (const endpoint of [unix, tcp]) {
-        const answer = await provisionLikeDaemon(endpoint);
-        assert.equal(answer.deviceId, 'sample-device');
-        assert.deepEqual(answer.credentials, { kind: 'symmetric-key-payload', key: Buffer.from(KEY, 'base64') });
-      }
+      const { serve, unix, tcp } = await serveBothTransports(location, tpm.tcti, 'sample-device');
       // xprov's own store set rewrites the whole index (the rest 0x00); serve reads it on SIGHUP.
       const set = await xprov(['store', 'set', '--store', location, '--tpm-tcti', tpm.tcti, '--connection-string-file', '-'], {
         input: `${cs('moved-device', KEY2)}\n`,
@@ -111,15 +120,7 @@ describe('xprov store and serve on a TPM (swtpm)', function () {
     assert.equal(validate.code, 0, validate.stderr);
     assert.match(validate.stdout, /is valid: device doc-device on tpm-hub\.azure-devices\.net/);
     // Served from the framed document over both transports in one process.
-    const dir = tempDir();
-    const unix = `unix://${path.join(dir, 'api.sock')}`;
-    const tcp = `http://127.0.0.1:${await freePort()}`;
-    const serve = await serveXprov(['--store', location, '--tpm-tcti', tpm.tcti, '--listen', unix, '--listen', tcp]);
-    for (const endpoint of [unix, tcp]) {
-      const answer = await provisionLikeDaemon(endpoint);
-      assert.equal(answer.deviceId, 'doc-device');
-      assert.deepEqual(answer.credentials, { kind: 'symmetric-key-payload', key: Buffer.from(KEY, 'base64') });
-    }
+    const { serve } = await serveBothTransports(location, tpm.tcti, 'doc-device');
     assert.equal(await serve.stop(), 0);
   });
 
